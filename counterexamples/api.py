@@ -41,13 +41,14 @@ from kubeprop.model.scenario.schema import parameter_problem
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds
-from kubeprop.properties.explore.discoveries import Unfinished, discover, merged_stats
+from kubeprop.properties.explore.discoveries import SearchOn, Unfinished, discover, merged_stats
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
 from kubeprop.properties.explore.runner import ENGINES, configure, register_engine, run_engine
 from kubeprop.properties.explore.shrink_clock import shrink_note
 from kubeprop.properties.modules import checked_properties, load_own_scenario, scenario_properties
 from kubeprop.properties.registry import Property, Violation, select
 from kubeprop.properties.upstream_behaviour import UpstreamBehaviour, explanation, match
+from kubeprop.properties.upstream_behaviour_search import SearchedOn, SearchPast, searchable, searched_on
 
 __all__ = [
     "ENGINES", "CheckInterrupted", "CheckReport", "Discovery", "assert_discovery", "assert_no_discovery", "check",
@@ -121,6 +122,10 @@ class CheckReport:
     bounds: CheckBounds | None = attrs.field(default=None, repr=False)
     """The depth, state and time bounds the check ran with, and where each came from (given, the
     scenario's `bounds:`, or the default)."""
+    searched_on: tuple[SearchedOn, ...] = ()
+    """For each property whose violation was known upstream behaviour, what the search for it found
+    after (`upstream_behaviour_search.SearchedOn`: a violation of the user's, a later entry of
+    `found`, or how far it searched on without one)."""
 
     @property
     def complete(self) -> bool:
@@ -221,14 +226,14 @@ def _check(loaded: Scenario, properties: Iterable[str | Property] | None, engine
                     bounds=Bounds(None if depth is None else int(depth), None if states is None else int(states),
                                   budget))
     # recording keeps to the whole budget, though it gets at least its reserve after the engine
-    results, found = _run_and_record(
+    results, found, searched = _run_and_record(
         engine, model, start, cfg, mode, None if engine == "bfs" else seed,
         save_to, lambda: None if total is None else max(began + total, time.perf_counter() + recording_reserve(total)))
     last = results[-1]
     stats = getattr(last, "stats", None) if len(results) == 1 else merged_stats(results)
     found_at = getattr(getattr(results[0], "stats", None), "found_after", None)
     report = CheckReport(engine, last.exit_reason, model, stats, found=found, properties=chosen,
-                         found_after=found_at, bounds=chosen_bounds)
+                         found_after=found_at, bounds=chosen_bounds, searched_on=searched)
     if not found:
         return report
     first = next((d for d in found if d.upstream is None), found[0])
@@ -247,9 +252,10 @@ class _Mode:
 
 def _run_and_record(engine: str, model: ClusterModel, start: ClusterState, cfg: EngineConfig, mode: _Mode,
                     seed: int | None, save_to: Path | str | None, recording_deadline: Callable[[], float | None]
-                    ) -> tuple[tuple[Any, ...], tuple[Discovery, ...]]:
-    """The engine's runs (see `_Mode`) and their violations recorded by `recording_deadline()`; a
-    violation is recorded as it is found when whether it is known upstream decides if the search
+                    ) -> tuple[tuple[Any, ...], tuple[Discovery, ...], tuple[SearchedOn, ...]]:
+    """The engine's runs (see `_Mode`), their violations recorded by `recording_deadline()`, and
+    what the search on past each known upstream one found (`upstream_behaviour_search`); a
+    violation is recorded as it is found, since whether it is known upstream decides how the search
     goes on. Ctrl-C raises `CheckInterrupted` with what was found before it."""
     results: tuple[Any, ...] = ()
     recorded: list[tuple[Any, Discovery]] = []
@@ -264,20 +270,37 @@ def _run_and_record(engine: str, model: ClusterModel, start: ClusterState, cfg: 
     def run(c: EngineConfig) -> Any:
         return run_engine(engine, model, start, c)
 
+    def known(result: Any) -> bool:
+        return searchable(result.violation.property) and record(result).upstream is not None
+
+    searching = SearchPast(model, ())
+    hooks = SearchOn(known, searching.searching)
     try:
         if mode.all_discoveries:
-            results = discover(run, cfg)
+            results = discover(run, cfg, search_on=hooks)
         elif mode.stop_at_upstream:
             results = (run(cfg),)
         else:
-            results = discover(run, cfg, stop=lambda r: record(r).upstream is None)
-        return results, tuple(record(r) for r in results if r.violation is not None)
+            results = discover(run, cfg, stop=lambda r: record(r).upstream is None, search_on=hooks)
+        return results, _once(record(r) for r in results if r.violation is not None), searched_on(
+            results, known, searching)
     except KeyboardInterrupt as err:
         unfinished = err if isinstance(err, Unfinished) else Unfinished(
             tuple(r for r in results if r.violation is not None))
         found = _record_interrupted(model, unfinished, cfg, seed, save_to)
         raise CheckInterrupted(CheckReport(engine, INTERRUPTED, model, found=found, properties=_properties(cfg))
                                ) from None
+
+
+def _once(found: Iterable[Discovery]) -> tuple[Discovery, ...]:
+    """The discoveries, each property's known upstream behaviour once: an engine that does not ask
+    `EngineConfig.excuse` (one registered by a user) reports it again when searched on past it."""
+    kept: list[Discovery] = []
+    for d in found:
+        if d.upstream is None or not any(k.upstream is not None and k.violation.property == d.violation.property
+                                         for k in kept):
+            kept.append(d)
+    return tuple(kept)
 
 
 def _properties(cfg: EngineConfig) -> tuple[Property, ...]:

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kubeprop.counterexamples.format_forms import current_forms
 from kubeprop.counterexamples.format_records import (
     MAX_PACKED_FILES,
     READABLE_VERSIONS,
@@ -86,9 +87,10 @@ def system_of(data: Any) -> str:
 def _decode_actions(data: dict[str, Any]) -> tuple[list[Action], list[tuple[str, str]]]:
     acts: list[Action] = []
     found: list[tuple[str, str]] = []
-    for i, entry in enumerate(data["trace"]):
+    written = current_forms([entry["action"] for entry in data["trace"]])  # earlier kubeprops' forms
+    for i, written_action in enumerate(written):
         try:
-            acts.append(action_from_json(entry["action"]))
+            acts.append(action_from_json(written_action))
         except ActionError as err:
             found.append((f"trace[{i}].action", str(err)))
     return acts, found

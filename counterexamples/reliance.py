@@ -169,8 +169,10 @@ def _app(trace: Sequence[Action]) -> tuple[str, ...]:
         name = type(act).__name__
         if name == "ProbeResult":
             groups.setdefault(f"failing {getattr(act, 'probe', '')} probe", []).append(act)
-        elif name == "ContainerExit":
-            groups.setdefault("container exit with an error", []).append(act)
+        elif name == "ContainerExit":  # exit 1 is the model's plain failure; another code is named
+            code = getattr(act, "exit_code", 1)
+            groups.setdefault("container exit with an error" if code == 1 else f"container exit with code {code}",
+                              []).append(act)
     out = []
     for what, acts in groups.items():
         pods: dict[str, list[str]] = {}

@@ -265,7 +265,9 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     for i, act in enumerate(ce.actions[:target]):
         enabled = actions(model, states[-1])
         if act not in enabled:
-            return result(Verdict.STALE, not_enabled(i, act, enabled))
+            stopped = not_enabled(i, act, enabled)
+            return result(Verdict.STALE, stopped if changed is None else f"{changed}; replayed on it all the same: "
+                                                                         f"{stopped}")
         states.append(step(model, states[-1], act))
     if prop is not None:
         found = prop(model, states[target])
@@ -275,7 +277,9 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
         found, shut = judge(model, ce, states, where, properties)
     name = ce.property.name
     if changed is not None:
-        return result(Verdict.STALE, changed, found)
+        outcome = "fails" if found is not None else "holds"
+        return result(Verdict.STALE, f"{changed}; replayed on it all the same: {name} {outcome} at step {target}",
+                      found)
     drift = _first_drift(ce, states)
     if drift is not None and drift < target:
         still = "still fails" if found is not None else "holds"

@@ -17,6 +17,7 @@ from typing import Any
 
 from kubeprop.counterexamples.format_records import CounterexampleError, Mode, PackedFile, ScenarioRecord
 from kubeprop.counterexamples.printable import shown
+from kubeprop.counterexamples.scenario_diff import difference_words, digest
 from kubeprop.model.api.manifests import ManifestError, Problem
 from kubeprop.model.api.yamlsource import read_text
 from kubeprop.model.cluster.compose import build_model
@@ -159,7 +160,7 @@ def build_packed(record: ScenarioRecord, file: str, variant: str, parameters: di
     one, and compared with the record's content hash all the same."""
     if pointed is not None:
         scenario = load_scenario(pointed)
-        return _build(scenario, file, variant, parameters), _changed(scenario, record, pointed)
+        return _build(scenario, file, variant, parameters), _changed(scenario, record, pointed, file, allow)
     if record.mode == "inline":
         with tempfile.TemporaryDirectory(prefix="kubeprop-replay-") as tmp:
             return _build(unpack_inline(record, file, tmp, allow), file, variant, parameters), None
@@ -168,15 +169,33 @@ def build_packed(record: ScenarioRecord, file: str, variant: str, parameters: di
         scenario = load_scenario(path, allow_imports=allow)
     except ManifestError as err:
         raise CounterexampleError([Problem(file, 0, "scenario.path", _unloadable(path, err))]) from None
-    return _build(scenario, file, variant, parameters), _changed(scenario, record, path)
+    return _build(scenario, file, variant, parameters), _changed(scenario, record, path, file, allow)
 
 
-def _changed(scenario: Scenario, record: ScenarioRecord, path: Path) -> str | None:
-    """Why `scenario` is not the one the record was written from (None if it is)."""
+def _changed(scenario: Scenario, record: ScenarioRecord, path: Path, file: str,
+             allow: Collection[str]) -> str | None:
+    """Why `scenario` is not the one the record was written from (None if it is), with what differs
+    (`recorded_differences`)."""
     if scenario.content_hash == record.content_hash:
         return None
     return (f"the scenario at {path} changed since the file was written "
-            f"(content hash {scenario.content_hash[:12]}…, recorded {record.content_hash[:12]}…)")
+            f"(content hash {scenario.content_hash[:12]}…, recorded {record.content_hash[:12]}…): "
+            f"{recorded_differences(record, scenario, file, allow)}")
+
+
+def recorded_differences(record: ScenarioRecord, scenario: Scenario, file: str, allow: Collection[str] = ()) -> str:
+    """What differs from the record's scenario to `scenario`, recorded → now
+    (`scenario_diff.difference_words`); a path-mode record holds only a hash, and an inline one
+    whose scenario cannot be loaded here (a module it names not allowed) shows nothing, each said so."""
+    if record.mode != "inline":
+        return "the file records its scenario by path and hash only, so what changed is not known"
+    try:
+        with tempfile.TemporaryDirectory(prefix="kubeprop-replay-") as tmp:
+            before = digest(unpack_inline(record, file, tmp, allow))
+    except (CounterexampleError, ManifestError) as err:
+        first = err.problems[0].message if err.problems else str(err)
+        return f"what differs is not shown: the file's own scenario does not load here ({first})"
+    return difference_words(before, digest(scenario))
 
 
 def _build(scenario: Scenario, file: str, variant: str, parameters: dict[str, Any]) -> ClusterModel:

@@ -17,14 +17,31 @@ server refuses and fire exactly when the controller fires. This follows robfig/c
   `jan`-`dec`, day of week 0-6 or `sun`-`sat`; names case-insensitive), each a comma-separated
   list of ranges `*`, `?`, `N`, `N-M`, each optionally `/step` (`N/step` meaning `N-max/step`; a
   step above 1 drops the `*` mark). Errors carry robfig/cron's own messages.
-- `next_time(schedule, t)`: the first activation strictly after `t` (model seconds), or None when
-  there is none within five years (`Next` returns the zero time: e.g. `0 0 30 2 *`). Day of month
-  and day of week are ANDed when either is `*` (or `?`), ORed otherwise (`dayMatches`).
+- `next_time(schedule, t, zone)`: the first activation strictly after `t` (model seconds) on the
+  wall clock of `zone` (`kubeprop.model.api.cron_zone`; UTC by default), or None when there is none
+  within five years (`Next` returns the zero time: e.g. `0 0 30 2 *`). Day of month and day of
+  week are ANDed when either is `*` (or `?`), ORed otherwise (`dayMatches`).
 
-Time: model time 0 is the Unix epoch (1970-01-01T00:00:00Z, a Thursday) and the controller's clock
-is UTC — the kube-controller-manager's local time zone, which is UTC in its usual container image;
-`spec.timeZone` may name UTC or a fixed `Etc/GMT±N` offset (`validation_cronjob`), whose offset
-`next_time` applies.
+Time: model time 0 is the Unix epoch (1970-01-01T00:00:00Z, a Thursday). The controller asks
+`sched.Next(t)` of a schedule parsed from `TZ=<spec.timeZone> <schedule>` (cronjob_controllerv2.go
+formatSchedule; `pkg/controller/cronjob/utils.go` mostRecentScheduleTime and
+nextScheduleTimeDuration), so `Next` converts `t` to that zone (spec.go line 78: `t.In(s.Location)`)
+and searches there; without `timeZone` in the controller's local zone, UTC in its usual image.
+`next_time` follows `Next` line by line (`_Search`), daylight saving time included:
+
+- spring forward: a wall time the zone skips never matches — `0 2 * * *` and `30 2 * * *` in
+  Europe/Berlin do not fire on 2026-03-29 (02:00 CET is followed by 03:00 CEST), and fire at 02:00
+  and 02:30 of the next day. Not at 03:00 either: the hour loop adds hours to the instant (line
+  143), and no instant of that day reads 02 on the wall clock.
+- fall back: a wall time the zone repeats matches twice — `30 1 * * *` in America/New_York fires at
+  01:30 EDT and again at 01:30 EST on 2026-11-01 (05:30 and 06:30 UTC): from 01:30:01 EDT the
+  minute loop adds minutes until the minute is 0 again (line 157: 02:00 EDT is 01:00 EST), and the
+  search starts over at 01:00 EST, whose hour matches.
+- zones whose clocks move by other than a whole hour: the hour loop may step over the minute it
+  wants — `0 3 * * *` in Australia/Lord_Howe (02:00 +10:30 becomes 02:30 +11 on the first Sunday of
+  October) skips that day's 03:00, which exists: from 01:00 the hour loop reaches 02:30, then
+  03:30, whose minute 30 sends the minute loop on to 04:00. A minute-by-minute search in the zone
+  would fire at 03:00; the model fires where robfig/cron does.
 """
 
 from __future__ import annotations
@@ -35,10 +52,9 @@ from typing import Final
 
 import attrs
 
-__all__ = ["CronSchedule", "ScheduleError", "next_time", "parse", "parse_go_duration", "to_datetime", "to_rfc3339"]
+from kubeprop.model.api.cron_zone import EPOCH, UTC, Zone
 
-EPOCH: Final = dt.datetime(1970, 1, 1)
-"""Model time 0 (naive UTC)."""
+__all__ = ["CronSchedule", "ScheduleError", "next_time", "parse", "parse_go_duration", "to_datetime", "to_rfc3339"]
 
 _MONTHS: Final = {n: i + 1 for i, n in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
@@ -260,13 +276,15 @@ def to_datetime(t: int, offset_seconds: int = 0) -> dt.datetime:
     return EPOCH + dt.timedelta(seconds=t + offset_seconds)
 
 
-def to_rfc3339(t: int, offset_seconds: int = 0) -> str:
-    """`time.Format(time.RFC3339)` of model time `t` in a zone of that offset (`Z` for UTC)."""
-    wall = to_datetime(t, offset_seconds).strftime("%Y-%m-%dT%H:%M:%S")
-    if offset_seconds == 0:
+def to_rfc3339(t: int, zone: Zone = UTC) -> str:
+    """`t.In(zone).Format(time.RFC3339)`: the wall clock and the offset the zone has at `t` (`Z`
+    where that offset is 0, as Go writes it for any zone)."""
+    offset = zone.offset(t)
+    wall = to_datetime(t, offset).strftime("%Y-%m-%dT%H:%M:%S")
+    if offset == 0:
         return wall + "Z"
-    sign = "+" if offset_seconds > 0 else "-"
-    hours, rest = divmod(abs(offset_seconds), 3600)
+    sign = "+" if offset > 0 else "-"
+    hours, rest = divmod(abs(offset), 3600)
     return f"{wall}{sign}{hours:02d}:{rest // 60:02d}"
 
 
@@ -279,73 +297,89 @@ def _day_matches(s: CronSchedule, t: dt.datetime) -> bool:
     return dom_match or dow_match
 
 
-def _add_month(t: dt.datetime) -> dt.datetime:
-    """Go's t.AddDate(0, 1, 0): the same day of the next month, normalized past its end."""
-    year, month = (t.year + 1, 1) if t.month == 12 else (t.year, t.month + 1)
-    return dt.datetime(year, month, 1, t.hour, t.minute, t.second) + dt.timedelta(days=t.day - 1)
-
-
-def next_time(s: CronSchedule, t: int, offset_seconds: int = 0) -> int | None:
-    """The schedule's first activation strictly after model time `t`, in a zone `offset_seconds`
-    from UTC, or None if none comes within five years (SpecSchedule.Next's zero time)."""
+@lru_cache(maxsize=4096)
+def next_time(s: CronSchedule, t: int, zone: Zone = UTC) -> int | None:
+    """The schedule's first activation strictly after model time `t` on `zone`'s wall clock, or
+    None if none comes within five years (SpecSchedule.Next's zero time). Remembered: a pure
+    function, asked again at every sync and timer query of the CronJob."""
     if s.every is not None:
         return t + s.every  # ConstantDelaySchedule.Next (whole seconds: no nanoseconds to drop)
-    w = to_datetime(t + 1, offset_seconds)  # "the upcoming second"
-    found = _next_wall(s, w)
-    if found is None:
-        return None
-    return int((found - EPOCH).total_seconds()) - offset_seconds
+    return _Search(s, zone, t + 1).run()  # "the upcoming second" (model times are whole seconds)
 
 
-def _next_wall(s: CronSchedule, w: dt.datetime) -> dt.datetime | None:
-    """SpecSchedule.Next's search from wall time `w` (no daylight saving: fixed offsets only)."""
-    year_limit, added = w.year + 5, False
-    while True:  # WRAP
-        if w.year > year_limit:
-            return None
-        wrapped = False
-        while w.month not in s.months:
-            if not added:
-                added, w = True, w.replace(day=1, hour=0, minute=0, second=0)
-            w = _add_month(w)
-            if w.month == 1:
-                wrapped = True
-                break
-        if wrapped:
-            continue
-        while not _day_matches(s, w):
-            if not added:
-                added, w = True, w.replace(hour=0, minute=0, second=0)
-            w += dt.timedelta(days=1)
-            if w.day == 1:
-                wrapped = True
-                break
-        if wrapped:
-            continue
-        while w.hour not in s.hours:
-            if not added:
-                added, w = True, w.replace(minute=0, second=0)
-            w += dt.timedelta(hours=1)
-            if w.hour == 0:
-                wrapped = True
-                break
-        if wrapped:
-            continue
-        while w.minute not in s.minutes:
-            if not added:
-                added, w = True, w.replace(second=0)
-            w += dt.timedelta(minutes=1)
-            if w.minute == 0:
-                wrapped = True
-                break
-        if wrapped:
-            continue
-        while w.second != 0:  # the standard parser's seconds field is "0"
-            added = True
-            w += dt.timedelta(seconds=1)
-            if w.second == 0:
-                wrapped = True
-                break
-        if wrapped:
-            continue
-        return w
+@attrs.define
+class _Search:
+    """SpecSchedule.Next (robfig/cron v3.0.1 `spec.go` lines 58-175) in `zone`, step by step on the
+    instant `t` as Go moves it: `time.Date` resets (`Zone.date`), `AddDate` for months and days,
+    `Add` of hours, minutes and seconds on the instant (so an hour the zone skips is never matched,
+    an hour it repeats can match twice), the fields read on the zone's wall clock after each move."""
+
+    s: CronSchedule
+    zone: Zone
+    t: int
+    added: bool = False
+
+    def wall(self) -> dt.datetime:
+        return self.zone.wall(self.t)
+
+    def run(self) -> int | None:
+        year_limit = self.wall().year + 5  # line 88
+        while True:  # WRAP (line 90)
+            if self.wall().year > year_limit:
+                return None
+            if self._month() or self._day() or self._hour() or self._minute() or self._second():
+                continue  # goto WRAP
+            return self.t
+
+    def _month(self) -> bool:
+        """Lines 97-110; True where it wrapped."""
+        while (w := self.wall()).month not in self.s.months:
+            if not self.added:
+                self.added, self.t = True, self.zone.date(w.year, w.month, 1, 0, 0, 0)
+            self.t = self.zone.add_date(self.t, months=1)
+            if self.wall().month == 1:
+                return True
+        return False
+
+    def _day(self) -> bool:
+        """Lines 117-136: a day on, then back to midnight where daylight saving time moved it (an
+        hour on from 13:00-23:00, back from 01:00-12:00)."""
+        while not _day_matches(self.s, (w := self.wall())):
+            if not self.added:
+                self.added, self.t = True, self.zone.date(w.year, w.month, w.day, 0, 0, 0)
+            self.t = self.zone.add_date(self.t, days=1)
+            hour = self.wall().hour
+            if hour != 0:
+                self.t += (24 - hour) * 3600 if hour > 12 else -hour * 3600
+            if self.wall().day == 1:
+                return True
+        return False
+
+    def _hour(self) -> bool:
+        """Lines 138-148."""
+        while (w := self.wall()).hour not in self.s.hours:
+            if not self.added:
+                self.added, self.t = True, self.zone.date(w.year, w.month, w.day, w.hour, 0, 0)
+            self.t += 3600
+            if self.wall().hour == 0:
+                return True
+        return False
+
+    def _minute(self) -> bool:
+        """Lines 150-160 (Truncate works on the instant: whole minutes of UTC)."""
+        while self.wall().minute not in self.s.minutes:
+            if not self.added:
+                self.added, self.t = True, self.t - self.t % 60
+            self.t += 60
+            if self.wall().minute == 0:
+                return True
+        return False
+
+    def _second(self) -> bool:
+        """Lines 162-172: the standard parser's seconds field is "0"."""
+        while self.wall().second != 0:
+            self.added = True  # (Truncate(time.Second): model times are whole seconds)
+            self.t += 1
+            if self.wall().second == 0:
+                return True
+        return False

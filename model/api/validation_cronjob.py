@@ -6,8 +6,9 @@ parsed by `cron.ParseStandard` (`kubeprop.model.api.cron_schedule`: the library'
 `spec.schedule`), any `TZ` in it refused ("cannot use TZ or CRON_TZ in schedule, use timeZone field
 instead" — an old schedule with TZ may keep it on update, which the model never stores: create
 refuses it); `startingDeadlineSeconds` and the history limits non-negative; `timeZone`
-(validateTimeZone: non-empty, IANA name characters, not `Local`, then `time.LoadLocation` — the
-model knows the UTC names and the fixed `Etc/GMT±N` zones, and refuses others as not modelled);
+(validateTimeZone: non-empty, each `/`-part of IANA name characters, `Local` in any case refused, then
+`time.LoadLocation`'s own error — `kubeprop.model.api.cron_zone`: Go 1.24's embedded database, read
+from the tzdata package; `local` gets both errors, as upstream, which does not return after the first);
 `concurrencyPolicy` Allow, Forbid or Replace (`Required` when empty); the Job template
 (ValidateJobTemplateSpec: the Job spec as validateJobSpec checks it — ValidateJobSpec's selector
 checks left out, the selector is generated for each Job — with no `selector` ("`selector` will be
@@ -25,57 +26,37 @@ from typing import Final
 from kubeprop.model.api.batch_cronjob import CronJob, CronJobSpec
 from kubeprop.model.api.codec import FieldPath
 from kubeprop.model.api.cron_schedule import ScheduleError, parse
+from kubeprop.model.api.cron_zone import load_location
 from kubeprop.model.api.validation_fields import ErrorList, invalid, not_supported, optional_nonnegative, required
 from kubeprop.model.api.validation_job import validate_job_spec
 
-__all__ = ["MAX_NAME_LENGTH", "timezone_offset", "validate_cron_job"]
+__all__ = ["MAX_NAME_LENGTH", "validate_cron_job"]
 
 MAX_NAME_LENGTH: Final = 52
 """DNS1035LabelMaxLength (63) - 11."""
 
-_TZ_CHARS: Final = re.compile(r"^[A-Za-z.\-_0-9+]{1,14}$")
-"""validation.go validTimeZoneCharacters."""
-
-_UTC_NAMES: Final = frozenset((
-    "UTC", "Etc/UTC", "UCT", "Etc/UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT",
-    "GMT0", "Etc/GMT0", "GMT+0", "Etc/GMT+0", "GMT-0", "Etc/GMT-0", "Greenwich", "Etc/Greenwich",
-))
-"""IANA names of UTC (tzdata `etcetera` and `backward`)."""
-
-_FIXED: Final = re.compile(r"^Etc/GMT([+-])([0-9]{1,2})$")
-"""tzdata's fixed zones: `Etc/GMT+5` is UTC-5 (POSIX sign), from -12 to +14."""
-
-
-def timezone_offset(name: str | None) -> int | None:
-    """The offset from UTC in seconds of a zone the model knows (None: unknown to the model)."""
-    if name is None or name in _UTC_NAMES:
-        return 0
-    found = _FIXED.match(name)
-    if found is None:
-        return None
-    hours = int(found.group(2))
-    west = found.group(1) == "+"
-    if (west and hours > 12) or (not west and hours > 14) or found.group(2).startswith("0"):
-        return None
-    return -hours * 3600 if west else hours * 3600
+_TZ_CHARS: Final = re.compile(r"[A-Za-z.\-_0-9+]{1,14}")
+"""validation.go validTimeZoneCharacters, `^…$` (whole part: `fullmatch`, since Python's `$` also
+matches before a final newline)."""
 
 
 def _time_zone(zone: str | None, path: FieldPath) -> ErrorList:
-    """validateTimeZone."""
+    """validateTimeZone (pkg/apis/batch/validation/validation.go, v1.33)."""
     if zone is None:
         return []
     if not zone:
         return [invalid(path, zone, "timeZone must be nil or non-empty string")]
     for part in zone.split("/"):
-        if part in (".", "..") or part.startswith("-") or not _TZ_CHARS.match(part):
+        if part in (".", "..") or part.startswith("-") or not _TZ_CHARS.fullmatch(part):
             return [invalid(path, zone, f"unknown time zone {zone}")]
-    if zone.lower() == "local":
-        return [invalid(path, zone, "timeZone must be an explicit time zone as defined in "
-                                    "https://www.iana.org/time-zones")]
-    if timezone_offset(zone) is None:
-        return [invalid(path, zone, f"unknown time zone {zone} (not modelled: the model knows UTC and the fixed "
-                                    "Etc/GMT+N and Etc/GMT-N zones, without daylight saving time)")]
-    return []
+    errs: ErrorList = []
+    if zone.lower() == "local":  # strings.EqualFold
+        errs.append(invalid(path, zone, "timeZone must be an explicit time zone as defined in "
+                                        "https://www.iana.org/time-zones"))
+    loaded = load_location(zone)
+    if isinstance(loaded, str):
+        errs.append(invalid(path, zone, loaded))
+    return errs
 
 
 def _schedule(spec: CronJobSpec, path: FieldPath) -> ErrorList:

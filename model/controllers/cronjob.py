@@ -30,8 +30,12 @@ Memory (`CronJobMemory`, lost on a crash as upstream's process state): the answe
 reads a sync made (`cronjob_sync.Live`), and the status write that follows a Job's create
 (`cronjob_sync.Pending`).
 
-Not modelled: events and metrics; `spec.timeZone` names other than UTC and fixed offsets (refused,
-`validation_cronjob`); the rate limiter's delays (a failed sync is retried as any model controller's).
+Time zones: `spec.timeZone` names any zone of Go 1.24's embedded database, and the schedule is
+searched on that zone's wall clock, daylight saving time as robfig/cron handles it
+(`kubeprop.model.api.cron_schedule`, `cron_zone`).
+
+Not modelled: events and metrics; the rate limiter's delays (a failed sync is retried as any model
+controller's).
 """
 
 from __future__ import annotations

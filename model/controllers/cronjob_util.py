@@ -31,9 +31,9 @@ import attrs
 from kubeprop.model.api.batch import Job, JobSpec
 from kubeprop.model.api.batch_cronjob import SCHEDULED_TIMESTAMP_ANNOTATION, CronJob
 from kubeprop.model.api.cron_schedule import CronSchedule, ScheduleError, next_time, parse, to_rfc3339
+from kubeprop.model.api.cron_zone import UTC, Zone, load_location
 from kubeprop.model.api.defaults import apply_defaults
 from kubeprop.model.api.meta import ObjectMeta, OwnerReference
-from kubeprop.model.api.validation_cronjob import timezone_offset
 
 __all__ = ["MANY_MISSED", "Missed", "job_from_template", "job_name", "most_recent_schedule_time",
            "next_schedule_time", "one_run", "requeue_at", "schedule_of"]
@@ -44,31 +44,32 @@ MANY_MISSED = 100
 Missed = Literal["none", "few", "many"]
 
 
-def schedule_of(cron_job: CronJob) -> tuple[CronSchedule, int] | None:
-    """The parsed schedule and its zone's offset (formatSchedule, cron.ParseStandard); None when
-    the schedule or zone cannot be used (the sync ends: UnparseableSchedule, UnknownTimeZone)."""
-    offset = timezone_offset(cron_job.spec.time_zone)
-    if offset is None:
+def schedule_of(cron_job: CronJob) -> tuple[CronSchedule, Zone] | None:
+    """The parsed schedule and the zone it runs in (syncCronJob's time.LoadLocation of
+    `spec.timeZone`, formatSchedule's `TZ=<zone> <schedule>`, cron.ParseStandard); None when the
+    schedule or zone cannot be used (the sync ends: UnparseableSchedule, UnknownTimeZone)."""
+    zone = UTC if cron_job.spec.time_zone is None else load_location(cron_job.spec.time_zone)
+    if isinstance(zone, str):
         return None
     try:
-        return parse(cron_job.spec.schedule), offset
+        return parse(cron_job.spec.schedule), zone
     except ScheduleError:
         return None
 
 
-def most_recent_schedule_time(cron_job: CronJob, now: int, schedule: tuple[CronSchedule, int],
+def most_recent_schedule_time(cron_job: CronJob, now: int, schedule: tuple[CronSchedule, Zone],
                               include_deadline: bool) -> tuple[int, int | None, Missed, bool]:
     """mostRecentScheduleTime: (earliest time, most recent activation or None, how many were
     missed, whether the schedule is in error)."""
-    sched, offset = schedule
+    sched, zone = schedule
     earliest = cron_job.metadata.creation_timestamp or 0
     if cron_job.status.last_schedule_time is not None:
         earliest = cron_job.status.last_schedule_time
     deadline = cron_job.spec.starting_deadline_seconds
     if include_deadline and deadline is not None and now - deadline > earliest:
         earliest = now - deadline
-    t1 = next_time(sched, earliest, offset)
-    t2 = next_time(sched, t1, offset) if t1 is not None else None
+    t1 = next_time(sched, earliest, zone)
+    t2 = next_time(sched, t1, zone) if t1 is not None else None
     if t1 is not None and now < t1:
         return earliest, None, "none", False
     if t1 is not None and t2 is not None and now < t2:
@@ -78,14 +79,14 @@ def most_recent_schedule_time(cron_job: CronJob, now: int, schedule: tuple[CronS
     interval = t2 - t1
     missed_count = (now - t1) // interval + 1
     most_recent: int | None = None
-    t: int | None = next_time(sched, t1 + (missed_count - 2) * interval, offset)
+    t: int | None = next_time(sched, t1 + (missed_count - 2) * interval, zone)
     while t is not None and t <= now:
-        most_recent, t = t, next_time(sched, t, offset)
+        most_recent, t = t, next_time(sched, t, zone)
     missed: Missed = "many" if missed_count > MANY_MISSED else "few"
     return earliest, most_recent, missed, False
 
 
-def next_schedule_time(cron_job: CronJob, now: int, schedule: tuple[CronSchedule, int]) -> tuple[int | None, bool]:
+def next_schedule_time(cron_job: CronJob, now: int, schedule: tuple[CronSchedule, Zone]) -> tuple[int | None, bool]:
     """nextScheduleTime: the activation to start a Job for (None: none unmet), and whether the
     schedule is in error."""
     _, most_recent, _, error = most_recent_schedule_time(cron_job, now, schedule, True)
@@ -94,7 +95,7 @@ def next_schedule_time(cron_job: CronJob, now: int, schedule: tuple[CronSchedule
     return most_recent, error
 
 
-def requeue_at(cron_job: CronJob, now: int, schedule: tuple[CronSchedule, int]) -> int | None:
+def requeue_at(cron_job: CronJob, now: int, schedule: tuple[CronSchedule, Zone]) -> int | None:
     """nextScheduleTimeDuration as a model time (None when no activation follows: Go's zero time)."""
     earliest, most_recent, missed, error = most_recent_schedule_time(cron_job, now, schedule, False)
     if error:
@@ -109,11 +110,11 @@ def job_name(cron_job: CronJob, scheduled: int) -> str:
     return f"{cron_job.metadata.name}-{scheduled // 60}"
 
 
-def job_from_template(cron_job: CronJob, scheduled: int, offset: int, name_lock: bool = True) -> Job:
+def job_from_template(cron_job: CronJob, scheduled: int, zone: Zone, name_lock: bool = True) -> Job:
     """getJobFromTemplate2 (module docstring); without `name_lock` (the `cronjob-no-name-lock`
     variant) the Job gets a generated name, `<cronjob>-<random>`, instead of its scheduled time's."""
     template = cron_job.spec.job_template
-    annotations = template.metadata.annotations.set(SCHEDULED_TIMESTAMP_ANNOTATION, to_rfc3339(scheduled, offset))
+    annotations = template.metadata.annotations.set(SCHEDULED_TIMESTAMP_ANNOTATION, to_rfc3339(scheduled, zone))
     owner = OwnerReference(api_version="batch/v1", kind="CronJob", name=cron_job.metadata.name,
                            uid=cron_job.metadata.uid, controller=True, block_owner_deletion=True)
     name, generate = (job_name(cron_job, scheduled), "") if name_lock else ("", f"{cron_job.metadata.name}-")
@@ -130,7 +131,7 @@ def one_run(cron_job: CronJob) -> Job:
     activation's at model time 0 (`<cronjob>-0`); it stands for a Job the API server has not made, so
     its UID is the CronJob's (the pods' controller reference needs one)."""
     from kubeprop.model.api.validation_job import generate_selector  # (validation_job imports the batch kinds)
-    job = job_from_template(cron_job, 0, 0)
+    job = job_from_template(cron_job, 0, UTC)
     defaulted = apply_defaults(attrs.evolve(job, metadata=attrs.evolve(job.metadata, uid=cron_job.metadata.uid)))
     assert isinstance(defaulted, Job)
     return generate_selector(defaulted)

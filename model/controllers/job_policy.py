@@ -5,11 +5,13 @@ failed pod matches, and what the Job controller does with it; and its success po
 matchPodFailurePolicy: the rules in order, the first that matches deciding — an `onExitCodes` rule
 matches a terminated container (the regular containers first, then the init containers; the
 requirement's container only, if named) whose exit code is not 0 and is `In` (or `NotIn`) its
-values; an `onPodConditions` rule matches a pod condition of one of its patterns' type and status.
-`FailJob` fails the Job (the FailureTarget condition with reason PodFailurePolicy and upstream's
-message), `Ignore` keeps the failure out of the `failed` counter (and so out of backoffLimit),
-`Count` counts it as without a policy; `FailIndex` fails the pod's index (validation admits it only
-with backoffLimitPerIndex; `kubeprop.model.controllers.job_index`). No rule matching: counted.
+values (the model's containers exit with a code of each class these rules tell apart:
+`kubeprop.model.kubelet.exit_codes`); an `onPodConditions` rule matches a pod condition of one of
+its patterns' type and status. `FailJob` fails the Job (the FailureTarget condition with reason
+PodFailurePolicy and upstream's message), `Ignore` keeps the failure out of the `failed` counter
+(and so out of backoffLimit), `Count` counts it as without a policy; `FailIndex` fails the pod's
+index (validation admits it only with backoffLimitPerIndex; `kubeprop.model.controllers.job_index`).
+No rule matching: counted.
 
 Where the pod's terminal phase matters (`job_sync`, `job_util.is_pod_failed`): with a policy the
 controller replaces and judges only pods whose phase is Failed (onlyReplaceFailedPods: a pod being

@@ -9,9 +9,12 @@ import attrs
 
 from kubeprop.model.state.actions import Action
 
+MAX_EXIT_CODE = 255
+"""A process's exit status is one byte (the runtime reports it as `terminated.exitCode` 0–255)."""
+
 __all__ = [
-    "CleanupOrphan", "ContainerExit", "DiskPressure", "DiskPressureReclaimed", "FinishTermination", "KillPod",
-    "MemoryPressure", "MountVolumes", "PIDPressure",
+    "MAX_EXIT_CODE", "CleanupOrphan", "ContainerExit", "DiskPressure", "DiskPressureReclaimed", "FinishTermination",
+    "KillPod", "MemoryPressure", "MountVolumes", "PIDPressure",
     "PreStopOverrun", "ProbeResult", "RestartContainer", "SigKillPod", "StartPod", "StopGracefully", "SyncPodStatus",
     "UpdateNodeStatus",
 ]
@@ -74,17 +77,34 @@ class RestartContainer(Action):
     container: str
 
 
+def _exit_code(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    """A process's exit status is one byte: `terminated.exitCode` 0–255 (not a bool, which `success` was)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EXIT_CODE:
+        raise ValueError(f"ContainerExit.{attribute.name} must be an int from 0 to {MAX_EXIT_CODE}, got {value!r}")
+
+
 @attrs.frozen(order=True)
 class ContainerExit(Action):
     """A container of a restartPolicy Never/OnFailure pod, or an init container of any pod, ends
-    by itself (exit 0 or 1). For the containers of Always pods an exit is a crash fault
-    (`crash_container`). A container being killed for a failed probe exits on SIGTERM before its
-    deadline: 0 (`success`: it handled the signal) or 143 (`kubeprop.model.kubelet.kill`)."""
+    by itself with `exit_code`: 0 (reason Completed), or a non-zero code (reason Error) — one per class
+    of codes the scenario tells apart (`kubeprop.model.kubelet.exit_codes`), or the codes of its
+    `environment.exits` rule (`kubeprop.model.kubelet.exit_rules`). For the containers of Always pods an
+    exit is a crash fault (`crash_container`). A container being killed for a failed probe exits on
+    SIGTERM before its deadline: 0 (it handled the signal) or 143 (`kubeprop.model.kubelet.kill`).
+
+    Files of kubeprop before 0.2.0 wrote the field `success` (true: exit 0; false: the one non-zero
+    exit the model had, 1 or the kill's 143); `kubeprop.counterexamples.format_forms` reads them."""
 
     node: str
     pod: str
     container: str
-    success: bool
+    exit_code: int = attrs.field(validator=_exit_code)
+
+    @property
+    def success(self) -> bool:
+        """Whether the process exited 0 (reason Completed): the fair runs take only these, a failing
+        exit being bad luck as a failing probe is (`kubeprop.model.cluster.drive`)."""
+        return self.exit_code == 0
 
 
 @attrs.frozen(order=True)

@@ -172,8 +172,8 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
             yield from _probe_results(node, key, runtime, c, state.clock)
             if runtime.exits_by_itself(c) or (c.running and c.kill_deadline is not None
                                               and state.clock < c.kill_deadline):  # on SIGTERM: `kill`
-                for success in exit_choices(model, state, node, key, runtime, c):  # `environment.exits`
-                    yield ContainerExit(node, key, c.name, success)
+                for code in exit_choices(model, state, node, key, runtime, c):  # `exit_codes`, `environment.exits`
+                    yield ContainerExit(node, key, c.name, code)
             if c.config_error:
                 if _retry_at(runtime, c) <= state.clock:
                     errors = config_errors_of(model, state, node, key) if errors is None else errors

@@ -2,16 +2,18 @@
 
 Without a rule, a container that ends by itself — a container of a restartPolicy Never or
 OnFailure pod, or an init container of any pod (`runtime.PodRuntime.exits_by_itself`) — may exit 0
-or non-zero at any moment (`ContainerExit`, both choices offered), or run for ever: a real process
-can fail or hang, and the model cannot know which yours does. A rule states what the user knows of
-their application (`ExitDecl`): the exit codes it ends with (`codes`), and that it ends at most
+or non-zero at any moment (`ContainerExit`: exit 0, and one code of each class of non-zero codes the
+scenario's podFailurePolicy `onExitCodes` rules tell apart — 1 for "any other code", so exactly 0 and
+1 without any rule: `kubeprop.model.kubelet.exit_codes`), or run for ever: a real process can fail or
+hang, and the model cannot know which yours does. A rule states what the user knows of their
+application (`ExitDecl`): the exit codes it ends with (`codes`), and that it ends at most
 `withinSeconds` after it started. It only takes choices away, so every behaviour left is one the
-model had without it:
+model had without it (but for the code a failing exit shows: a code no podFailurePolicy lists
+behaves as the 1 offered without the rule):
 
-- `codes` filters the `ContainerExit` choices (`exit_choices`): 0 in `codes` keeps the exit 0, a
-  non-zero code the failing exit (the model records a non-zero exit as code 1, reason Error; a Job's
-  podFailurePolicy `onExitCodes` rule therefore sees 0 or 1 only: a rule for another code matches as
-  it would for an exit 1, `kubeprop.model.controllers.job_policy`).
+- `codes` gives the `ContainerExit` choices exactly (`exit_choices`): its non-zero codes (reason
+  Error; a Job's podFailurePolicy `onExitCodes` rule sees each as it is,
+  `kubeprop.model.controllers.job_policy`) and 0 (reason Completed).
   `codes` must include 0 (`kubeprop.model.scenario.check_addons`): the fair runs
   (`kubeprop.model.cluster.drive`) take an exit 0 as the application finishing and a failing exit as
   bad luck they never take, so a container that could only fail would never finish in them, and at
@@ -42,6 +44,8 @@ from typing import TYPE_CHECKING
 
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
+from kubeprop.model.kubelet.exit_codes import exit_codes
+from kubeprop.model.kubelet.kill import SIGTERM_EXIT_CODE
 from kubeprop.model.kubelet.local import cached_pods, kubelet_state, same
 from kubeprop.model.kubelet.runtime import ContainerRuntime, PodRuntime
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kubelet
@@ -49,10 +53,11 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, kube
 if TYPE_CHECKING:
     from kubeprop.model.scenario.schema_addons import ExitDecl
 
-__all__ = ["BOTH", "deadlines", "exit_choices", "has_deadlines", "rule_for", "rules"]
+__all__ = ["KILL_CHOICES", "deadlines", "exit_choices", "has_deadlines", "rule_for", "rules"]
 
-BOTH = (False, True)
-"""The `ContainerExit.success` choices without a rule: a non-zero exit, and exit 0."""
+KILL_CHOICES = (SIGTERM_EXIT_CODE, 0)
+"""The exits on SIGTERM of a container being killed for a failed probe: ended by the signal, or it
+handled it (`kubeprop.model.kubelet.kill`)."""
 
 
 def rules(model: ClusterModel) -> tuple[ExitDecl, ...]:
@@ -78,20 +83,26 @@ def rule_for(model: ClusterModel, pod: Pod | None, runtime: PodRuntime, containe
     return next((r for r in model.scenario.spec.environment.exits if _selects(r, pod, container)), None)
 
 
-def _allowed(rule: ExitDecl | None) -> tuple[bool, ...]:
-    """The `success` choices `rule` leaves (in `BOTH`'s order)."""
+def _allowed(rule: ExitDecl | None, non_zero: tuple[int, ...]) -> tuple[int, ...]:
+    """The codes offered: `rule`'s codes (its failing codes ascending, then 0), else `non_zero`
+    (`kubeprop.model.kubelet.exit_codes`) then 0."""
     if rule is None or rule.codes is None:
-        return BOTH
-    return tuple(s for s in BOTH if (0 in rule.codes if s else any(code != 0 for code in rule.codes)))
+        return (*non_zero, 0)
+    return (*sorted({code for code in rule.codes if code != 0}), *((0,) if 0 in rule.codes else ()))
 
 
 def exit_choices(model: ClusterModel, state: ClusterState, node: str, key: str, runtime: PodRuntime,
-                 c: ContainerRuntime) -> tuple[bool, ...]:
-    """The `success` values of the `ContainerExit`s offered for container `c` of pod `key` on `node`:
-    `BOTH` unless it exits by itself and a rule's `codes` exclude one (an exit on SIGTERM is the kill's)."""
-    if not model.scenario.spec.environment.exits or not runtime.exits_by_itself(c):
-        return BOTH
-    return _allowed(rule_for(model, cached_pods(model, state, node).get(key), runtime, c.name))
+                 c: ContainerRuntime) -> tuple[int, ...]:
+    """The exit codes of the `ContainerExit`s offered for container `c` of pod `key` on `node`: one
+    being killed for a failed probe exits on SIGTERM (`KILL_CHOICES`, the kill's); one that exits by
+    itself with the codes of the rule that selects it, else 0 and one code of each class the scenario's
+    podFailurePolicies tell apart — 0 and 1 without any (`kubeprop.model.kubelet.exit_codes`)."""
+    if not runtime.exits_by_itself(c):
+        return KILL_CHOICES
+    non_zero = exit_codes(model).non_zero(key.partition("/")[0], c.name)
+    if not model.scenario.spec.environment.exits:
+        return (*non_zero, 0)
+    return _allowed(rule_for(model, cached_pods(model, state, node).get(key), runtime, c.name), non_zero)
 
 
 def deadlines(model: ClusterModel, state: ClusterState) -> Iterator[int]:

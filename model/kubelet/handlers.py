@@ -159,18 +159,19 @@ def restart_container(model: ClusterModel, state: ClusterState, act: RestartCont
 
 
 def container_exit(model: ClusterModel, state: ClusterState, act: ContainerExit) -> ClusterState:
-    """A batch container ends: exit 0 (Completed) or 1 (Error); one that restarts carries its probe
-    failures (`runtime.exit_carrying`). An init container's success starts the next init container, or
-    the containers after the last one. A container being killed for a failed probe exits on SIGTERM:
+    """A batch container ends with `act.exit_code`: reason Completed for 0, Error otherwise (the
+    runtime's reason, `kuberuntime/helpers.go` toKubeContainerStatus); one that restarts carries its
+    probe failures (`runtime.exit_carrying`). An init container's exit 0 starts the next init container,
+    or the containers after the last one. A container being killed for a failed probe exits on SIGTERM:
     0 (it handled the signal) or 143 (`kill.exited_on_sigterm`)."""
     runtime = pod_runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
     if c.kill_deadline is not None:  # killed for a failed probe, it exits on SIGTERM: `kill.py`
-        runtime = runtime.with_container(exited_on_sigterm(c, state.clock, act.success))
+        runtime = runtime.with_container(exited_on_sigterm(c, state.clock, act.exit_code))
         return set_pod(state, act.node, act.pod, runtime.stop_sidecars(state.clock))
-    runtime = exit_carrying(runtime, c, state.clock, 0 if act.success else 1, "Completed" if act.success else "Error")
-    if act.success and runtime.is_init(c.name):
+    runtime = exit_carrying(runtime, c, state.clock, act.exit_code, "Completed" if act.exit_code == 0 else "Error")
+    if act.exit_code == 0 and runtime.is_init(c.name):
         runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
     return set_pod(state, act.node, act.pod, runtime.stop_sidecars(state.clock))
 

@@ -75,11 +75,10 @@ def killing(runtime: PodRuntime) -> bool:
     return any(c.kill_deadline is not None for c in (*runtime.init_containers, *runtime.containers))
 
 
-def exited_on_sigterm(c: ContainerRuntime, now: int, handled: bool) -> ContainerRuntime:
-    """The container being killed exits on SIGTERM before its deadline: 0 if it handled the signal, 143
-    if the signal ended it."""
-    code = 0 if handled else SIGTERM_EXIT_CODE
-    return evolve(c.exit(now, code, "Completed" if handled else "Error"), probe_killed=True)
+def exited_on_sigterm(c: ContainerRuntime, now: int, code: int) -> ContainerRuntime:
+    """The container being killed exits on SIGTERM before its deadline with `code`: 0 if it handled the
+    signal, 143 (`SIGTERM_EXIT_CODE`) if the signal ended it."""
+    return evolve(c.exit(now, code, "Completed" if code == 0 else "Error"), probe_killed=True)
 
 
 def sigkilled(runtime: PodRuntime, now: int) -> PodRuntime:

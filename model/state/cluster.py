@@ -146,6 +146,12 @@ class ClusterModel:
         return frozenset(type(m.obj) for m in self.scenario.objects) \
             | frozenset(type(o) for step in self.workload_objects for o in step)
 
+    @cached_property
+    def derived(self) -> dict[str, Any]:
+        """Values derived from this model alone, each computed once by the module that owns it, under
+        its name (`kubeprop.model.kubelet.exit_codes`): the model is fixed, so they never change."""
+        return {}
+
     @property
     def tick_seconds(self) -> int:
         """The clock granularity."""

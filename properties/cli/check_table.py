@@ -20,6 +20,7 @@ from kubeprop.counterexamples.api import INTERRUPTED, CheckReport, Discovery
 from kubeprop.counterexamples.check_bounds import CheckBounds
 from kubeprop.counterexamples.format_records import length_words
 from kubeprop.counterexamples.reliance import reliance_line, trace_reliance
+from kubeprop.counterexamples.scenario_diff import in_force
 from kubeprop.model.scenario.helm_hooks import install_hooks_note, skipped_note
 from kubeprop.model.scenario.load import stored_only_note
 from kubeprop.model.scenario.nodes import ephemeral_storage_note, no_nodes_note
@@ -89,7 +90,8 @@ def discovery_length(found: Discovery) -> str:
 
 
 def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
-    found = report.discovery(prop.name)
+    found = next((d for d in report.found if d.violation.property == prop.name and d.upstream is None),
+                 report.discovery(prop.name))  # the user's violation, found past known upstream behaviour
     if found is not None:
         ce = found.counterexample
         if ce is not None and ce.cycle_start is not None:
@@ -117,8 +119,8 @@ def table(run: CheckRun) -> Table:
                              relies=relies_line(r, d))
                      for r in run.reports for d in r.found if d.upstream is None)
     upstream = tuple(Finding(r.engine, str(d.violation), d.path, d.note, _inline(d),
-                             explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d),
-                             relies=relies_line(r, d))
+                             explanation=explanation(d.upstream, variant=r.model.variant) + _unshrunk(d)
+                             + searched_on_lines(r, d), relies=relies_line(r, d))
                      for r in run.reports for d in r.found if d.upstream is not None)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
                                  *map(figures_missing, run.reports),
@@ -138,10 +140,25 @@ def table(run: CheckRun) -> Table:
 
 
 def title(run: CheckRun) -> str:
-    """The header line: the scenario, and the variant and parameter overrides when given."""
-    variant = f", variant {run.variant}" if run.variant else ""
-    parameters = ", ".join(f"{name}={json.dumps(value)}" for name, value in run.parameters)
+    """The header line: the scenario, its variant (`--variant`, else the scenario's own when not
+    `correct`) and the parameters in force that are not at their defaults (v1.33: a scenario for
+    another release is told by them; `scenario_diff.in_force`, the variant's own left out), the
+    `--param` overrides always."""
+    model = run.reports[0].model if run.reports else None
+    chosen = run.variant or (model.variant if model is not None and model.variant != "correct" else None)
+    variant = f", variant {chosen}" if chosen else ""
+    shown = dict(in_force(model.parameters, model.variant)) if model is not None else {}
+    shown.update(run.parameters)
+    parameters = ", ".join(f"{name}={json.dumps(value)}" for name, value in sorted(shown.items()))
     return f"kubeprop check: scenario {run.scenario}{variant}{f', parameters {parameters}' if parameters else ''}"
+
+
+def searched_on_lines(report: CheckReport, found: Discovery) -> tuple[str, ...]:
+    """Under the first known upstream violation of a property: what the search on past it found
+    (`CheckReport.searched_on`) — the user's violation (listed with the others), or how far it went."""
+    first = next(d for d in report.found if d.violation.property == found.violation.property)
+    searched = next((s for s in report.searched_on if s.property == found.violation.property), None)
+    return (searched.line(),) if searched is not None and first is found else ()
 
 
 def _inline(found: Discovery) -> tuple[str, ...]:

@@ -22,7 +22,13 @@ from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.cluster.twin import CORRECT
 from kubeprop.model.errors import InputError, describe_kind
 from kubeprop.properties.cli.check import keep_hypothesis_under
-from kubeprop.properties.cli.check_table import discovery_length, figures_missing, reduced_depth, relies_line
+from kubeprop.properties.cli.check_table import (
+    discovery_length,
+    figures_missing,
+    reduced_depth,
+    relies_line,
+    searched_on_lines,
+)
 from kubeprop.properties.cli.exit_codes import ExitCode
 from kubeprop.properties.cli.gate_config import (
     BUILTIN_CORPUS,
@@ -32,7 +38,7 @@ from kubeprop.properties.cli.gate_config import (
     load_config,
     resolve,
 )
-from kubeprop.properties.cli.gate_replay import replay_case
+from kubeprop.properties.cli.gate_replay import linked_scenarios, replay_case
 from kubeprop.properties.cli.gate_report import Case, GateWarning, Tally, write_junit, write_summary
 from kubeprop.properties.cli.interrupted import Interrupted, terminated
 from kubeprop.properties.explore.engine import EngineConfig, ExitReason
@@ -84,9 +90,11 @@ def corpus_others(config: GateConfig, base: Path) -> list[Case]:
 
 def corpus_cases(config: GateConfig, base: Path) -> Iterator[Case]:
     """One case per corpus file (replayed in a child process): its verdict must match its
-    expectation; then the folders' other entries (`corpus_others`)."""
+    expectation, and a note says where its own scenario differs from the one of the same name a
+    check runs on (`linked_scenarios`); then the folders' other entries (`corpus_others`)."""
+    linked = linked_scenarios(config, base)
     for path in corpus_files(config, base):
-        yield replay_case(path, config.allow_imports, config.replay_timeout)
+        yield replay_case(path, config.allow_imports, config.replay_timeout, linked)
     yield from corpus_others(config, base)
 
 
@@ -190,8 +198,10 @@ def _check_cases(spec: CheckSpec, base: Path, budget: float, out: Path, strict: 
 def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | None, strict: bool, budget: float,
              suite: str, seconds: float) -> Case:
     """One property's case: violated (or known upstream behaviour), vacuous (`vacuous`: why it
-    could not have failed here; a failure with `vacuous: fail`), inconclusive, or held."""
-    found = report.discovery(name)
+    could not have failed here; a failure with `vacuous: fail`), inconclusive, or held. A violation of
+    the user's found past known upstream behaviour of the property decides (`CheckReport.searched_on`)."""
+    found = next((d for d in report.found if d.violation.property == name and d.upstream is None),
+                 report.discovery(name))
     if found is not None:
         detail = f"counterexample: {found.path}\n" if found.path else found.note
         behaviour = None if strict else found.upstream
@@ -199,8 +209,10 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
         relies = relies_line(report, found)
         if behaviour is not None:
             also = "" if report.model.variant == CORRECT else f"; also without variant {report.model.variant}"
+            on = "".join(f"; {line}" for line in searched_on_lines(report, found))
             return Case(suite, name, "passed", f"{HEADING}: {found.violation.message} ({length}; {behaviour.name}: "
-                        f"{'; '.join(behaviour.citations)}{also})", detail, seconds, str(found.path or ""), relies)
+                        f"{'; '.join(behaviour.citations)}{also}){on}", detail, seconds, str(found.path or ""),
+                        relies)
         return Case(suite, name, "failed", f"{found.violation.message} ({length})", detail, seconds,
                     str(found.path or ""), relies)
     if vacuous is not None:
@@ -232,9 +244,11 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None, bool]:
 
 def case_line(case: Case) -> str:
     """A case's line in the log: `ok   SUITE :: NAME: MESSAGE` (`FAIL`, `ERR `, `WARN`, `skip`), and
-    under a violation its `relies on:` line, indented (as `kubeprop check` prints it)."""
+    under a violation its `relies on:` line, indented (as `kubeprop check` prints it), then its
+    notes (`Case.notes`), one `label: text` line each."""
     mark = {"passed": "ok  ", "skipped": "skip", "vacuous": "WARN", "failed": "FAIL", "error": "ERR "}[case.status]
     relies = f"\n       {shown(case.relies)}" if case.relies else ""
+    relies += "".join(f"\n       {shown(label)}: {shown(text)}" for label, text in case.notes)
     return f"{mark} {shown(case.suite)} :: {shown(case.name)}: {shown(case.message)}{relies}"
 
 

@@ -47,6 +47,12 @@ class Case:
     """A violation's `relies on:` line (`kubeprop.counterexamples.reliance`), as `kubeprop check`
     prints under each violation and `kubeprop replay` under the one it replays: a failed case's, a
     known upstream behaviour's, a corpus file's that reproduces; '' for a case without a violation."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """(label, text) notes on the case that do not change its verdict: a corpus file's `replays under`
+    (the parameters it replays under that are not at their defaults) and `scenario differs` (its
+    own scenario against the one of the same name a check runs on). The log prints each as
+    `label: text` under the case, the summary adds each to the case's cell, JUnit writes each as a
+    `<property>` of the test case."""
 
 
 @attrs.frozen
@@ -96,6 +102,10 @@ def junit_xml(cases: Iterable[Case], warnings: Iterable[GateWarning] = ()) -> st
         for case in members:
             tc = ET.SubElement(node, "testcase", classname=xml_name(suite), name=xml_name(case.name),
                                time=f"{case.seconds:.3f}")
+            if case.notes:
+                listed = ET.SubElement(tc, "properties")
+                for label, text in case.notes:
+                    ET.SubElement(listed, "property", name=xml_name(label), value=xml_name(text))
             relies = f"{xml_name(case.relies)}\n" if case.relies else ""
             if case.status in ("failed", "error"):
                 tag = "failure" if case.status == "failed" else "error"
@@ -159,6 +169,7 @@ def markdown_summary(cases: Iterable[Case], warnings: Iterable[GateWarning] = ()
              "| | suite | case | result |", "|---|---|---|---|"]
     for c in items:
         relies = f"<br>{code_span(c.relies)}" if c.relies else ""  # each part a code span: no Markdown from data
+        relies += "".join(f"<br>{code_span(f'{label}: {text}')}" for label, text in c.notes)
         lines.append(f"| {icon[c.status]} | {code_span(c.suite)} | {code_span(c.name)} | {code_span(c.message)}"
                      f"{relies} |")
     notes = list(warnings)

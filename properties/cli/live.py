@@ -64,7 +64,8 @@ class Seen:
         portfolio run (`started`), or with rounds or steps going back, a new search began; after a
         `Found`, the next report is the next search's."""
         if isinstance(progress, Found):
-            self.found[progress.property] = None
+            self.found[f"{progress.property} (known upstream behaviour; searching on past it)"
+                       if progress.upstream else progress.property] = None
             self.ended = progress.steps
             return
         if isinstance(progress, ShrinkProgress):

@@ -28,7 +28,7 @@ from kubeprop.model.state.actions import (
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_violation
 from kubeprop.properties.explore.around_cost import ENVIRONMENT_KINDS, FAULT_KINDS, deviation_cost, fault_costs
-from kubeprop.properties.explore.engine import EngineConfig, ExitReason, Slicer, out_of_time
+from kubeprop.properties.explore.engine import EngineConfig, ExitReason, Slicer, excused, out_of_time
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.registry import Violation
 
@@ -213,7 +213,8 @@ class _Search:
     def verdict(self, node: _Node) -> Violation | None:
         """The first safety property `node`'s state violates."""
         known = None if self.expected is None else self.expected.verdict_at(node)
-        return self.checker.violation(node.state) if known is None else known[0]
+        found = self.checker.violation(node.state) if known is None else known[0]
+        return excused(self.config.excuse, found, node.path, node.state)
 
     def full(self) -> bool:
         """True once `max_states` distinct states were reached."""
@@ -304,12 +305,12 @@ class _Search:
         if not state.quiesced:  # (`Quiesce` is enabled until taken: `faults.quiesce_enabled`)
             state = step(self.model, state, Quiesce())
             trace = (*trace, Quiesce())
-            found = self.checker.violation(state)
+            found = excused(self.config.excuse, self.checker.violation(state), lambda: trace, state)
             if found is not None:
                 return _Found(found, trace, node.deviations, cost)
         if state not in self.judged:
             c = self.config
             self.judged[state] = settled_violation(self.model, state, convergence, max_steps=c.settle_steps,
                                                    max_ticks=c.settle_ticks, deadline=self.deadline)
-        verdict = self.judged[state]
+        verdict = excused(self.config.excuse, self.judged[state], lambda: trace)
         return None if verdict is None else _Found(verdict, trace, node.deviations, cost)

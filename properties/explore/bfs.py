@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Hashable, Iterable, Iterator
+from functools import partial
 from typing import Any, Generic, Literal, TypeVar
 
 import attrs
@@ -28,7 +29,7 @@ import attrs
 from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import ExitReason
+from kubeprop.properties.explore.engine import Excuse, ExitReason, excused
 from kubeprop.properties.explore.fpset import ROOT, StateTable
 from kubeprop.properties.explore.frontier import SpillQueue
 from kubeprop.properties.explore.slicing import ActiveTimer, Limit, Slicer
@@ -83,6 +84,9 @@ class Bounds:
 S = TypeVar("S", bound=Hashable)
 A = TypeVar("A")
 R = TypeVar("R")
+
+Judged = Callable[[Any, Callable[[], tuple[A, ...]], S], Any]
+"""A judgement of a violation found, given the trace to it and the state (`search_steps`' `excuse`)."""
 
 
 @attrs.frozen
@@ -176,10 +180,13 @@ def search(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Ca
 
 def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], check: Callable[[S], Any],
                  bounds: Bounds = Bounds(), progress: Progress | None = None, progress_every: float = 1.0,
-                 visited: Visited = "states") -> Generator[None, Limit | None, SearchResult[S, A]]:
+                 visited: Visited = "states", excuse: Judged[A, S] | None = None
+                 ) -> Generator[None, Limit | None, SearchResult[S, A]]:
     """`search` as a sliced run (`slicing.Sliced`): it pauses between expansions when its slice
     (counted in generated states) is over, and returns the `SearchResult`. `stats.seconds` counts
-    only the time it ran."""
+    only the time it ran. `excuse(found, trace, state)`, if given, judges each violation found past
+    the start with the trace to it (a function: rebuilt only then) before the search stops there:
+    None goes on past the state (`engine.excused`)."""
     clock = Checkpoint((yield), bounds.budget_seconds, progress, progress_every)
     # A frontier entry is (state, depth, key). Exact mode: the key is the state, and `parents`
     # maps each visited state to (parent state, action). Hashes mode: the key is the state's
@@ -194,6 +201,9 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
         parents[start] = None
         frontier = deque([(start, 0, start)])
     generated, depth_seen = 1, 0
+    passed: dict[Any, Any] = {}
+    """The states whose violation `excuse` passed over, with it: a child with the same one is the
+    violation persisting, passed over without rebuilding its trace (`engine.Excuse`)."""
     distinct: Callable[[], int] = parents.__len__ if table is None else table.__len__
 
     def stats() -> SearchStats:
@@ -235,6 +245,12 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
                 parents[key] = (here, act)
             depth_seen = max(depth_seen, depth + 1)
             found = check(nxt)
+            if found is not None and excuse is not None:
+                seen = found
+                known = passed.get(here) == seen  # the same violation persisting: no trace to rebuild
+                found = None if known else excuse(seen, lambda: trace_to(key), nxt)  # noqa: B023 (called at once)
+                if found is None:
+                    passed[key] = seen
             if found is not None:
                 return SearchResult(ExitReason.VIOLATION, stats(), found, trace_to(key), nxt)
             frontier.append((nxt, depth + 1, key))
@@ -278,8 +294,10 @@ def bfs(model: ClusterModel, start: ClusterState, properties: Iterable[Property]
 def bfs_steps(model: ClusterModel, start: ClusterState, properties: Iterable[Property], bounds: Bounds = Bounds(),
               action_filter: ActionFilter | None = None, progress: Progress | None = None,
               progress_every: float = 1.0, visited: Visited = "hashes",
-              convergence: Iterable[Property] = ()) -> Generator[None, Limit | None, Report]:
-    """`bfs` as a sliced run (see `search_steps`)."""
+              convergence: Iterable[Property] = (), excuse: Excuse | None = None
+              ) -> Generator[None, Limit | None, Report]:
+    """`bfs` as a sliced run (see `search_steps`); `excuse`: known upstream behaviour to go on
+    past (`EngineConfig.excuse`)."""
     from kubeprop.model.cluster.incremental import memoised
     from kubeprop.properties.convergence import settled_violation
     from kubeprop.properties.explore.incremental import Checker
@@ -301,5 +319,6 @@ def bfs_steps(model: ClusterModel, start: ClusterState, properties: Iterable[Pro
         return found
 
     with memoised(model):
-        result = yield from search_steps(start, successors, check, bounds, progress, progress_every, visited)
+        result = yield from search_steps(start, successors, check, bounds, progress, progress_every, visited,
+                                         None if excuse is None else partial(excused, excuse))
     return Report(result.exit_reason, result.stats, result.violation, result.trace)

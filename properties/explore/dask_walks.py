@@ -165,6 +165,9 @@ def run_walks_on_dask(model: ClusterModel, start: ClusterState, config: EngineCo
     docstring); the same `EngineResult`, with the lowest failing walk's trace shrunk locally."""
     began = time.perf_counter()
     config = with_fair_length(model, start, config, config.deadline(began))  # the same run lengths as local walks
+    # no search past known upstream behaviour on the workers (`EngineConfig.excuse` is this process's): a
+    # recognised violation they report ends the search for its property (`discoveries.discover`)
+    config = attrs.evolve(config, excuse=None)
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
     initial = first_violation(model, start, walker.safety)
     if initial is not None:

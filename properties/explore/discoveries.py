@@ -11,6 +11,13 @@ Each rerun is a fresh search: BFS explores again the states before the discovery
 shortest); a walk or Hypothesis run with the same seed retraces the runs before the failing one and
 then goes on. A `settles` violation (a continuation that never settled) stands for every
 convergence property at once, so those are dropped and the search goes on for the safety ones.
+
+A violation that is known upstream behaviour (`SearchOn.known` says so of a result; the Kubernetes
+races of `kubeprop.properties.upstream_behaviour`) does not end the search for its property: the
+property is moved last and searched on, in the runs that follow, past every violation of it such
+behaviour explains (`EngineConfig.excuse`, built by `SearchOn.excuse`), for a user's violation of
+it — until one is found, the engine is done, or the budget is spent
+(`kubeprop.properties.upstream_behaviour_search`).
 A Ctrl-C raises `Unfinished` with every violation found before it, so that an interrupted check
 can still report and record them (`counterexamples.api.CheckInterrupted`).
 """
@@ -24,12 +31,12 @@ from typing import Any, TypeVar
 import attrs
 
 from kubeprop.properties.explore.collector import fewer_collections
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, Excuse
 from kubeprop.properties.explore.progress import Found
 from kubeprop.properties.explore.shrink_clock import SHRINK_SHARE
 from kubeprop.properties.registry import Property, select
 
-__all__ = ["SETTLES", "Unfinished", "discover", "merged_parts", "merged_stats", "rediscover"]
+__all__ = ["SETTLES", "SearchOn", "Unfinished", "discover", "merged_parts", "merged_stats", "rediscover"]
 
 SETTLES = "settles"
 """The pseudo-property of a fair continuation that did not settle (`convergence.settled_violation`)."""
@@ -47,6 +54,16 @@ class Unfinished(KeyboardInterrupt):
         self.unshrunk = unshrunk
 
 
+@attrs.frozen
+class SearchOn:
+    """How `discover` goes on past known upstream behaviour: `known(result)` says whether a run's
+    violation is such behaviour of a property a search can go on for, and `excuse(properties)` is
+    the `EngineConfig.excuse` of the runs that search on for `properties` (in the order met)."""
+
+    known: Callable[[Any], bool]
+    excuse: Callable[[tuple[Property, ...]], Excuse]
+
+
 Run = Callable[[EngineConfig], Any]
 Checked = TypeVar("Checked")
 Result = TypeVar("Result")
@@ -62,25 +79,42 @@ def _remaining(left: list[Property], found: str) -> list[Property] | None:
     return [p for p in left if p.name != found]
 
 
-def discover(run: Run, config: EngineConfig, stop: Callable[[Any], bool] | None = None) -> tuple[Any, ...]:
+def discover(run: Run, config: EngineConfig, stop: Callable[[Any], bool] | None = None,
+             search_on: SearchOn | None = None) -> tuple[Any, ...]:
     """Run `run(config)` again and again, each time without the property the previous run found
     violated, within `config.budget_seconds` overall. Returns every run's result in order: each
     but the last has a violation; the last has one only if nothing was left to search for, or if
     `stop(result)` said to end there (`kubeprop.counterexamples.api.check` goes on only past known
     upstream behaviour). Without `stop`, a run while more than one property is left shrinks its
     find within `SHRINK_SHARE` of the budget it has left (`EngineConfig.shrink_share`): the rest
-    goes to the next run. With `config.progress`, each run's violation is told it (`progress.Found`)."""
+    goes to the next run. With `config.progress`, each run's violation is told it (`progress.Found`).
+    With `search_on`, a property whose violation `search_on.known` is searched on (module docstring):
+    a later result may hold a second violation of it, the user's."""
+    excused: list[Property] = []
+    last: list[Any] = []
+
     def one(left: list[Property], budget: float | None) -> Any:
         share = SHRINK_SHARE if stop is None and len(left) > 1 else config.shrink_share
-        result = run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget, shrink_share=share))
+        excuse = None if search_on is None or not excused else search_on.excuse(tuple(excused))
+        result = run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget, shrink_share=share,
+                                  excuse=excuse))
         if config.progress is not None and result.violation is not None:
-            config.progress(Found(result.violation.property, getattr(result.stats, "steps", 0)))
+            known = search_on is not None and search_on.known(result)
+            config.progress(Found(result.violation.property, getattr(result.stats, "steps", 0), known))
+        last[:] = [result]
         return result
+
+    def remaining(left: list[Property], found: str) -> list[Property] | None:
+        met = next((p for p in left if p.name == found), None)
+        if search_on is None or met is None or met in excused or not search_on.known(last[0]):
+            return _remaining(left, found)  # (an engine that re-reports an excused one ends its search)
+        excused.append(met)
+        return [*(p for p in left if p not in excused), *excused]
 
     with fewer_collections():
         return rediscover(list(select(config.properties)), config.budget_seconds, one,
                           lambda result: None if result.violation is None else result.violation.property,
-                          _remaining, stop)
+                          remaining, stop)
 
 
 def rediscover(left: list[Checked], budget_seconds: float | None, run: Callable[[list[Checked], float | None], Result],

@@ -22,10 +22,10 @@ from __future__ import annotations
 import math
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -42,7 +42,7 @@ from kubeprop.properties.explore.slicing import SliceGen as SliceGen
 from kubeprop.properties.explore.slicing import Slicer as Slicer
 from kubeprop.properties.explore.slicing import out_of_time as out_of_time
 from kubeprop.properties.explore.slicing import run_sliced as run_sliced
-from kubeprop.properties.registry import Property, select
+from kubeprop.properties.registry import Property, Violation, select
 
 
 class ExitReason(StrEnum):
@@ -193,6 +193,13 @@ class EngineConfig:
     when set), each PCT run, each Hypothesis example — for measurements over everything explored
     (`kubeprop check --metrics`). It observes and never changes the search."""
 
+    excuse: Excuse | None = attrs.field(default=None, eq=False, repr=False)
+    """After a property's violation was recognised as known upstream behaviour, the search for it
+    goes on past such violations (`kubeprop.properties.upstream_behaviour_search.SearchPast`): an engine
+    that finds a violation of a property `excuse.names` holds asks `excused` before stopping there,
+    with the trace to the violating state, and goes on when nothing is left of it. None: every
+    violation stops the engine."""
+
     def safety(self) -> tuple[Property, ...]:
         """The selected safety properties (KeyError names valid ones)."""
         return select(self.properties, kind="safety")
@@ -211,6 +218,31 @@ class EngineConfig:
     def deadline(self, began: float) -> float | None:
         """The `time.perf_counter()` value at which the budget runs out (None: no budget)."""
         return None if self.budget_seconds is None else began + self.budget_seconds
+
+
+class Excuse(Protocol):
+    """What `EngineConfig.excuse` is: the names of the properties whose known upstream violations an
+    engine goes on past, and the judgement of one violation, given the trace to it and (for a
+    safety violation) the violating state. An engine may pass over without asking a violation
+    equal to the one passed over in the state one action before on the same trace — the same
+    violation persisting past the race, as `SearchPast` judges it (the BFS does: it would rebuild
+    the trace from its table to ask)."""
+
+    names: frozenset[str]
+
+    def __call__(self, found: Violation, trace: Sequence[Action], state: ClusterState | None) -> Violation | None:
+        """`found`, or another violation of the state to report instead, or None to go on."""
+        ...
+
+
+def excused(excuse: Excuse | None, found: Violation | None, trace: Callable[[], Sequence[Action]],
+            state: ClusterState | None = None) -> Violation | None:
+    """The violation an engine reports for `found` (its `EngineConfig.excuse`): `found` itself
+    unless its property is searched on past known upstream behaviour; then what the excuse leaves
+    of it. `trace` is asked only then (the BFS rebuilds it from its table)."""
+    if found is None or excuse is None or found.property not in excuse.names:
+        return found
+    return excuse(found, tuple(trace()), state)
 
 
 LONG_RUN_FACTOR = 1.25
@@ -385,7 +417,8 @@ def _bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Slic
     bounds = Bounds(max_depth=config.max_depth, max_states=config.max_states, budget_seconds=config.budget_seconds)
     search = reduced_bfs_steps if config.reduction else bfs_steps
     report = yield from search(model, start, config.safety(), bounds, action_filter=config.action_filter,
-                               convergence=config.convergence_properties(), progress=config.progress)
+                               convergence=config.convergence_properties(), progress=config.progress,
+                               excuse=config.excuse)
     s = report.stats
     stats = EngineStats(seconds=s.seconds, steps=s.states, distinct=s.distinct, depth=s.depth,
                         found_after=s.seconds if report.violation is not None else None, narrowed=s.narrowed)

@@ -42,7 +42,7 @@ from kubeprop.model.cluster.incremental import Near, memoised
 from kubeprop.model.state.actions import Action, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.around import _Node, _Search
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason, excused
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.progress import EXPECTED_EVERY, ExpectedProgress
 from kubeprop.properties.explore.slicing import out_of_time
@@ -181,7 +181,7 @@ def _reporter(progress: Callable[[Any], None] | None) -> Callable[[int], None]:
 
 def _check(search: _Search, run: Expected, node: _Node, policy: Any) -> bool:
     """Check `node` (the run's last state) and record what was found; True if the run ends there."""
-    verdict = search.checker.violation(node.state)
+    verdict = excused(search.config.excuse, search.checker.violation(node.state), node.path, node.state)
     run.verdicts.append(verdict)
     if verdict is not None:
         run.found, run.complete = verdict, True

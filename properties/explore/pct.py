@@ -45,7 +45,7 @@ from kubeprop.model.cluster.footprint import actor
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action, Quiesce, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason, run_length
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason, excused, run_length
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.series import RunSteps, Series, begin_series, run_series, to_end
 from kubeprop.properties.explore.shrink import Judge, shrink_within
@@ -149,13 +149,14 @@ def run_steps(model: ClusterModel, start: ClusterState, config: EngineConfig, ch
         trace.append(act)
         if state.store.revision == before.store.revision and act in actions(model, state):
             scheduler.retried(act)
-        found = checker.violation(state)
+        found = excused(config.excuse, checker.violation(state), lambda: trace, state)
         if found is not None:
             return Outcome(index, tuple(trace), found, len(scheduler.priorities)), len(trace)
         yield
     if not judge.convergence or out_of_time(deadline):
         return Outcome(index, tuple(trace), None, len(scheduler.priorities)), len(trace)
     violation, tail = attrs.evolve(judge, start=state, deadline=deadline)(())
+    violation = excused(config.excuse, violation, lambda: (*trace, *tail))
     return Outcome(index, (*trace, *tail), violation, len(scheduler.priorities)), len(trace) + len(tail)
 
 

@@ -59,7 +59,7 @@ from kubeprop.properties.explore.bfs import (
     SearchStats,
     run_to_end,
 )
-from kubeprop.properties.explore.engine import ExitReason
+from kubeprop.properties.explore.engine import Excuse, ExitReason, excused
 from kubeprop.properties.explore.fpset import ROOT, StateTable
 from kubeprop.properties.explore.frontier import SpillQueue
 from kubeprop.properties.explore.incremental import Checker
@@ -79,16 +79,19 @@ def reduced_bfs_steps(model: ClusterModel, start: ClusterState, properties: Iter
                       bounds: Bounds = Bounds(), action_filter: ActionFilter | None = None,
                       progress: Progress | None = None, progress_every: float = 1.0,
                       convergence: Iterable[Property] = (), visit: Callable[[ClusterState], None] | None = None,
-                      sleep_sets: bool = True, ample_sets: bool = True) -> Generator[None, Limit | None, Report]:
+                      sleep_sets: bool = True, ample_sets: bool = True, excuse: Excuse | None = None
+                      ) -> Generator[None, Limit | None, Report]:
     """Breadth-first search with sleep sets and ample sets (each can be turned off), as a sliced
     run (`slicing.Sliced`); the same checks, bounds and report as `bfs.bfs_steps`. Visited states
     are kept as in-process hashes in a `fpset.StateTable` (see `bfs.search` for the collision
     risk), with each one's sleep set and depth in flat arrays; `visit` is called on each state
-    when it is first reached (tests compare the reached states with a full search)."""
+    when it is first reached (tests compare the reached states with a full search). `excuse`: known
+    upstream behaviour to go on past (`EngineConfig.excuse`), as `bfs.search_steps` does."""
     clock = Checkpoint((yield), bounds.budget_seconds, progress, progress_every)
     props, settled = tuple(properties), tuple(convergence)
     search = _Search(model, Checker(model, props, by_value=False), settled, action_filter, visit, sleep_sets,
                      AmpleSets(model, props, bool(settled), action_filter) if ample_sets else None)
+    search.excuse = excuse
 
     def stats() -> SearchStats:
         return SearchStats(search.generated, len(search.table), search.depth_seen, clock.seconds(),
@@ -167,6 +170,10 @@ class _Search:
         """States (by number) expanded with an ample set smaller than their enabled actions: that set."""
         self.frontier: SpillQueue[Entry] = SpillQueue(SPILL_AFTER, SPILL_CHUNK)  # past SPILL_AFTER entries, on disk
         self.generated = self.depth_seen = 0
+        self.excuse: Excuse | None = None
+        """Known upstream behaviour the search goes on past (`EngineConfig.excuse`)."""
+        self.passed: dict[int, Violation] = {}
+        """The states (by number) whose violation `excuse` passed over, with it (`engine.Excuse`)."""
 
     def check(self, state: ClusterState) -> Violation | None:
         from kubeprop.properties.convergence import settled_violation
@@ -281,6 +288,12 @@ class _Search:
                 self.visit(nxt)
             self.depth_seen = max(self.depth_seen, depth + 1)
             found = self.check(nxt)
+            if found is not None and self.excuse is not None:
+                seen = found
+                found = None if self.passed.get(here) == seen else excused(
+                    self.excuse, seen, lambda: self.trace_to(number), nxt)
+                if found is None:
+                    self.passed[number] = seen
             if found is not None:
                 return found, self.trace_to(number)
             self.frontier.append((nxt, number, child_number, None))

@@ -58,6 +58,9 @@ class Found:
 
     property: str
     steps: int
+    upstream: bool = False
+    """The violation is known upstream behaviour: the search for the property goes on past it
+    (`discoveries.SearchOn`)."""
 
 
 class Ticker:

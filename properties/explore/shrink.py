@@ -45,7 +45,7 @@ from kubeprop.model.cluster.footprint import actor
 from kubeprop.model.state.actions import Action, Deliver, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.convergence import settled_judgement
-from kubeprop.properties.explore.engine import EngineConfig, EngineStats
+from kubeprop.properties.explore.engine import EngineConfig, EngineStats, Excuse, excused
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.shrink_choices import Outcome, shrink_choices
 from kubeprop.properties.explore.shrink_clock import ShrinkClock, ShrinkProgress, TimeUp
@@ -168,6 +168,9 @@ class Judge:
     (`shrink_trace` gives each shrinking its own; None: every verdict is judged). Keyed by the
     state itself (equality decides, never a hash value): the same shrinking gives the same result
     in any process."""
+    excuse: Excuse | None = attrs.field(default=None, eq=False, repr=False)
+    """Known upstream behaviour the search goes on past (`EngineConfig.excuse`): a candidate that
+    shows only such a violation shows none, so a user's violation never shrinks into the known race."""
     checker: Checker = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -178,7 +181,7 @@ class Judge:
         """The judge an engine shrinks its failing runs with: `config`'s safety and convergence
         properties and settling bounds, no deadline of its own."""
         return cls(model, start, config.safety(), config.convergence_properties(), config.settle_steps,
-                   config.settle_ticks)
+                   config.settle_ticks, excuse=config.excuse)
 
     def __call__(self, trace: Sequence[Action]) -> tuple[Violation | None, tuple[Action, ...]]:
         """The first violation replaying `trace` and the trace that shows it (cut at a safety
@@ -205,7 +208,7 @@ class Judge:
             taken_list.append(taking)
             if states is not None:
                 states.append(state)
-            found = self.checker.violation(state)
+            found = excused(self.excuse, self.checker.violation(state), lambda: taken_list, state)
             if found is not None:
                 return found, tuple(taken_list)
         if not self.convergence:
@@ -216,10 +219,10 @@ class Judge:
             taken = (*taken, Quiesce())
             if states is not None:
                 states.append(state)
-            found = self.checker.violation(state)
+            found = excused(self.excuse, self.checker.violation(state), lambda: taken, state)
             if found is not None:
                 return found, taken
-        found = self._settled(state)
+        found = excused(self.excuse, self._settled(state), lambda: taken)
         return (found, taken) if found is not None else (None, ())
 
     def _settled(self, state: ClusterState) -> Violation | None:

@@ -47,6 +47,7 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, expected_policy, is_poll
 from kubeprop.model.state.actions import Action, Quiesce, UserStep
 from kubeprop.model.state.cluster import ClusterState
+from kubeprop.properties.explore.engine import excused
 from kubeprop.properties.explore.shrink_clock import ShrinkClock, TimeUp
 from kubeprop.properties.registry import Violation
 
@@ -164,7 +165,7 @@ class _Prefix:
             self.policies.append(policy)
             self.idle.append(idle)
             self.taken.append(self.taken[-1] + isinstance(act, UserStep))
-            found = self.judge.checker.violation(state)
+            found = excused(self.judge.excuse, self.judge.checker.violation(state), lambda: self.trace, state)
             if found is not None:
                 self.failed = (len(self.trace), found)
         return min(length, len(self.trace))
@@ -211,7 +212,7 @@ class Runs:
             policy.taken(act)
             state, idle = _step(judge, state, act, idle)
             trace.append(act)
-            found = judge.checker.violation(state)
+            found = excused(judge.excuse, judge.checker.violation(state), lambda: trace, state)
             if found is not None:
                 return found, tuple(trace)
         return self._judged(trace, state, shorter_than)

@@ -11,7 +11,10 @@ work and outputs such as `kubeprop-out/` land in the scratch folder):
   `kubeprop gate` without `--budget` gets `--budget 10`, a `kubeprop raft` without
   `--max-seconds` gets `--max-seconds 10`: the docs' defaults are a minute or two;
 - every ```python block runs, the page's blocks in order in one namespace; a block whose first
-  line is a comment starting with `# illustrative` (an excerpt of a file, a protocol) is only shown.
+  line is a comment starting with `# illustrative` (an excerpt of a file, a protocol) is only shown;
+- a ```yaml block whose first line is `# file: NAME` (a relative path) is written to the scratch
+  folder as NAME, in the page's order, so that the page's later commands read it (docs/release.md's
+  cluster on v1.31 is checked so).
 
 Each command has a timeout (`TIMEOUT`); a failure names the page, its line and the output.
 """
@@ -37,6 +40,7 @@ TIMEOUT = 240
 BUDGET = "10"
 COMMAND = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*kubeprop\b")
 HEREDOC = re.compile(r"<<-?\s*'?(\w+)'?")
+FILE = re.compile(r"^# file: ([\w./-]+)")
 
 
 @attrs.frozen
@@ -110,6 +114,14 @@ def with_budget(command: str) -> str:
     return command
 
 
+def written_file(block: Block) -> str | None:
+    """The relative path a ```yaml block names on its first line (`# file: NAME`), else None."""
+    found = FILE.match(block.text) if block.lang == "yaml" else None
+    if found is None or Path(found.group(1)).is_absolute() or ".." in Path(found.group(1)).parts:
+        return None
+    return found.group(1)
+
+
 PAGES = sorted(p for p in DOCS.rglob("*.md") if any(b.lang in ("sh", "python") for b in blocks(p)))
 
 
@@ -165,6 +177,10 @@ def test_every_example_of_the_page_runs(page: Path, workdir: Path) -> None:
             _run_shell(page, block, workdir)
         elif block.lang == "python":
             _run_python(page, block, namespace)
+        elif written_file(block) is not None:
+            target = workdir / str(written_file(block))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(block.text, encoding="utf-8")
 
 
 def test_the_parser_finds_commands_markers_and_skips_heredocs() -> None:
@@ -179,4 +195,8 @@ def test_the_parser_finds_commands_markers_and_skips_heredocs() -> None:
     assert with_budget("kubeprop check a --budget 3") == "kubeprop check a --budget 3"
     assert with_budget("PYTHONPATH=x kubeprop raft --variant quorum-ceil").endswith("--max-seconds 10")
     assert with_budget("kubeprop replay f.json") == "kubeprop replay f.json"
+    assert written_file(Block("yaml", 1, "# file: a/web.yaml — a note\nkind: Scenario\n")) == "a/web.yaml"
+    assert written_file(Block("yaml", 1, "kind: Scenario\n# file: web.yaml\n")) is None
+    assert written_file(Block("yaml", 1, "# file: ../web.yaml\n")) is None
+    assert written_file(Block("sh", 1, "# file: web.yaml\n")) is None
     assert PAGES, "no page with examples found"

@@ -19,6 +19,7 @@ from kubeprop.model.api.cron_schedule import (
     to_datetime,
     to_rfc3339,
 )
+from kubeprop.model.api.cron_zone import Zone
 
 DAY = 86400
 
@@ -87,13 +88,17 @@ def test_next_time_examples() -> None:
     assert next_time(parse("0 0 30 2 *"), 0) is None  # no activation within five years: the zero time
     assert next_time(parse("@every 90s"), 7) == 97
     assert next_time(parse("@every 10ms"), 7) == 8  # Every(): at least a second
-    assert next_time(parse("0 0 * * *"), 0, offset_seconds=3600) == DAY - 3600  # midnight at UTC+1
+    assert next_time(parse("0 0 * * *"), 0, Zone("Etc/GMT-1")) == DAY - 3600  # midnight at UTC+1
 
 
 def test_rfc3339() -> None:
     assert to_rfc3339(0) == "1970-01-01T00:00:00Z"
-    assert to_rfc3339(90061, 3600) == "1970-01-02T02:01:01+01:00"
-    assert to_rfc3339(0, -5 * 3600) == "1969-12-31T19:00:00-05:00"
+    assert to_rfc3339(90061, Zone("Etc/GMT-1")) == "1970-01-02T02:01:01+01:00"
+    assert to_rfc3339(0, Zone("America/New_York")) == "1969-12-31T19:00:00-05:00"
+    assert to_rfc3339(0, Zone("Asia/Kolkata")) == "1970-01-01T05:30:00+05:30"
+    assert to_rfc3339(0, Zone("Europe/London")) == "1970-01-01T01:00:00+01:00"  # British Standard Time, 1968-71
+    assert to_rfc3339(10**9, Zone("Europe/London")) == "2001-09-09T02:46:40+01:00"  # summer time
+    assert to_rfc3339(10**9 + 90 * DAY, Zone("Europe/London")) == "2001-12-08T01:46:40Z"  # offset 0: Z
 
 
 @pytest.mark.parametrize(("text", "nanos"), [

@@ -57,7 +57,7 @@ def test_independent_actions_commute_under_exit_rules(parameters: dict[str, obje
         exits += assert_commute(model, state, rng.sample(mine, min(3, len(mine))))
         checked += assert_commute(model, state, rng.sample(pairs, min(4, len(pairs))))
     assert exits > 8 and checked > 20  # (with instant caches an exit reads the store: few are independent)
-    exit_reads = footprints.of(ContainerExit("worker-1", "default/short-x", "work", True)).reads
+    exit_reads = footprints.of(ContainerExit("worker-1", "default/short-x", "work", 0)).reads
     assert {"cache:kubelet/worker-1", "kubelet:worker-1", "clock"} <= exit_reads
     assert {"cache:kubelet/worker-1", "kubelet:worker-1", "up:kubelet/worker-1", "clock"} <= footprints.of(
         Tick(10)).reads  # the deadline guard's reads

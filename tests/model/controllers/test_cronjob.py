@@ -1,11 +1,14 @@
 """The CronJob controller in whole clusters: the fair run of `tests/model/data/cronjob/nightly.yaml`
 (every minute, Forbid, one successful Job kept), the property `cronjob-one-job-per-schedule`, and
 the `cronjob-no-name-lock` variant against the correct model on `restart.yaml` (a daily backup;
-the controller manager crashes right after the Job's create, before the status write)."""
+the controller manager crashes right after the Job's create, before the status write) and on
+`new-york.yaml` (the same on New York's wall clock)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from kubeprop.model.api.batch import Job, condition_true
 from kubeprop.model.api.batch_cronjob import SCHEDULED_TIMESTAMP_ANNOTATION, CronJob
@@ -64,12 +67,15 @@ def _crash_after_first_create(model: ClusterModel) -> ClusterState:
     return step(model, state, crash)
 
 
-def test_the_job_name_is_the_lock_across_a_restart() -> None:
+@pytest.mark.parametrize(("scenario", "stamp"), [("restart.yaml", "1970-01-01T00:01:00Z"),
+                                                 ("new-york.yaml", "1969-12-31T19:01:00-05:00")])
+def test_the_job_name_is_the_lock_across_a_restart(scenario: str, stamp: str) -> None:
     """Upstream's lock: after the restart the controller finds the Job unrecorded, creates it again,
     is answered AlreadyExists, reads it and records it. Without the lock (the variant) the same run
-    starts the activation's Job twice."""
+    starts the activation's Job twice. `new-york.yaml`'s `1 19 * * *` on New York's wall clock is
+    model time 60 as `restart.yaml`'s `1 0 * * *` in UTC (its Job's timestamp in New York's offset)."""
     for variant, expected_jobs in (("correct", 1), ("cronjob-no-name-lock", 2)):
-        model = build_model(load_scenario(DATA / "restart.yaml"), variant=variant)
+        model = build_model(load_scenario(DATA / scenario), variant=variant)
         state = _crash_after_first_create(model)
         violations = []
         most = 0
@@ -82,3 +88,4 @@ def test_the_job_name_is_the_lock_across_a_restart() -> None:
         assert bool(violations) == (variant != "correct"), variant
         (cron,) = [c for c in state.store.list("cronjobs.batch") if isinstance(c, CronJob)]
         assert cron.status.last_schedule_time == 60
+        assert {j.metadata.annotations[SCHEDULED_TIMESTAMP_ANNOTATION] for j in _jobs(state).values()} == {stamp}

@@ -8,6 +8,7 @@ import attrs
 
 from kubeprop.model.api.batch import Job, JobSpec, JobStatus
 from kubeprop.model.api.batch_cronjob import SCHEDULED_TIMESTAMP_ANNOTATION, CronJob, CronJobSpec, CronJobStatus
+from kubeprop.model.api.cron_zone import Zone
 from kubeprop.model.api.meta import Condition, ObjectMeta, ObjectReference, OwnerReference
 from kubeprop.model.controllers.cronjob_sync import Live, decide, job_ref, pending_write
 from kubeprop.model.controllers.cronjob_util import (
@@ -74,13 +75,13 @@ def test_requeue_at_the_next_activation() -> None:
 
 def test_the_job_of_an_activation() -> None:
     cron = _cron(time_zone="Etc/GMT-2")
-    job = job_from_template(cron, 3600, 7200)
+    job = job_from_template(cron, 3600, Zone("Etc/GMT-2"))
     assert job.metadata.name == "report-60"
     assert job.metadata.annotations[SCHEDULED_TIMESTAMP_ANNOTATION] == "1970-01-01T03:00:00+02:00"
     ref = job.metadata.controller_ref()
     assert ref is not None and (ref.kind, ref.name, ref.uid, ref.block_owner_deletion) == ("CronJob", "report",
                                                                                            "cj-uid", True)
-    unlocked = job_from_template(cron, 3600, 7200, name_lock=False)
+    unlocked = job_from_template(cron, 3600, Zone("Etc/GMT-2"), name_lock=False)
     assert (unlocked.metadata.name, unlocked.metadata.generate_name) == ("", "report-")
 
 
@@ -175,3 +176,22 @@ def test_already_exists_reads_the_job_and_records_it_if_controlled() -> None:
     assert not again and [r.uid for r in write.obj.status.active] == ["j1"]
     foreign = attrs.evolve(ours, metadata=attrs.evolve(ours.metadata, owner_references=()))
     assert pending_write(USER, exists, Live(jobs=FrozenMap({"report-1": foreign}))) == ((), False)
+
+
+def test_the_repeated_hour_of_the_fall_back_day_starts_a_second_job() -> None:
+    """`30 1 * * *` in America/New_York on 2026-11-01 (02:00 EDT is 01:00 EST, 06:00 UTC): robfig/cron
+    fires at 01:30 EDT and at 01:30 EST (`test_cron_zone`), so the sync after the second starts a
+    second Job, named by its own minute and annotated with its own offset; the spring-forward day's
+    missing 02:30 of `30 2 * * *` starts none, and the next day's does."""
+    first, second = 1793511000, 1793514600  # 05:30 and 06:30 UTC
+    cron = _cron("30 1 * * *", created=first - 3600, last=first, time_zone="America/New_York")
+    sched = schedule_of(cron)
+    assert sched is not None and requeue_at(cron, first + 5, sched) == second
+    decision = decide(USER, cron, [], Live(), second + 5)
+    assert _verbs(decision.requests) == [("create", f"report-{second // 60}")]
+    job = decision.requests[0].obj
+    assert isinstance(job, Job)
+    assert job.metadata.annotations[SCHEDULED_TIMESTAMP_ANNOTATION] == "2026-11-01T01:30:00-05:00"
+    spring = _cron("30 2 * * *", created=1772868600, last=1772868600, time_zone="America/New_York")  # 03-07 02:30 EST
+    assert decide(USER, spring, [], Live(), 1772955000 + 5).requests == ()  # 03:30 EDT: 02:30 never was
+    assert _verbs(decide(USER, spring, [], Live(), 1773037800 + 5).requests) == [("create", "report-29550630")]

@@ -104,7 +104,7 @@ def test_no_deadline_no_timer_and_a_lowered_deadline_applies() -> None:
 def test_a_finished_pod_is_not_killed_again() -> None:
     model = make_model()
     state = started(model, deadline_pod(10, "Never"))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", True))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", 0))
     assert deadline_actions(model, tick_to(model, state, 10)) == [] and kl.next_timer(model, state) is None
 
 

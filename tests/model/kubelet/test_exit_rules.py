@@ -119,7 +119,7 @@ def test_under_the_rule_work_exits_0_only_and_prep_both_ways() -> None:
             if isinstance(act, ContainerExit) and act.pod.startswith("default/short-"):
                 assert act.success or act.container == "prep"
             if isinstance(act, ContainerExit) and act.pod.startswith("default/free-") and not act.success:
-                assert ContainerExit(act.node, act.pod, act.container, True) in actions(RULED, state)
+                assert ContainerExit(act.node, act.pod, act.container, 0) in actions(RULED, state)
 
 
 def _problems(tmp_path: Path, exits: str) -> list[str]:
@@ -200,5 +200,5 @@ def test_work_may_not_fail_and_the_clock_stops_at_its_deadline() -> None:
     (deadline,) = (at for name, at in _bounded_runs(state) if name == "work")
     held = _hang(RULED, state)
     assert held.clock == deadline and deadline % RULED.tick_seconds != 0  # the last tick landed on it
-    assert ContainerExit(exits[0].node, exits[0].pod, "work", True) in actions(RULED, held)
+    assert ContainerExit(exits[0].node, exits[0].pod, "work", 0) in actions(RULED, held)
     assert _hang(FREE, state).clock >= 300  # without the rule it runs on (to the other Job's deadline)

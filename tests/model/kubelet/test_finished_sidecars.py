@@ -17,9 +17,9 @@ from .test_kubelet import NODE, POD, bound_state, runtime, step
 from .test_sidecars import sidecar, sidecar_pod
 
 
-def _finished(model: ClusterModel, pod: Pod, success: bool = True) -> ClusterState:
+def _finished(model: ClusterModel, pod: Pod, code: int = 0) -> ClusterState:
     state = step(model, bound_state(model, pod), kl.StartPod(NODE, POD))
-    return step(model, state, kl.ContainerExit(NODE, POD, "app", success))
+    return step(model, state, kl.ContainerExit(NODE, POD, "app", code))
 
 
 def _graced(pod: Pod, seconds: int) -> Pod:
@@ -53,7 +53,7 @@ def test_the_sidecars_still_running_at_the_deadline_are_sigkilled() -> None:
 
 def test_a_failed_container_of_a_never_pod_leaves_it_running_until_the_sidecars_stopped() -> None:
     model = make_model()
-    state = _finished(model, sidecar_pod(sidecar(), restart_policy="Never"), success=False)
+    state = _finished(model, sidecar_pod(sidecar(), restart_policy="Never"), code=1)
     assert runtime(state).sidecars[0].running and synced(model, state).status.phase == "Running"
     state = step(model, state, kl.StopGracefully(NODE, POD))
     assert synced(model, state).status.phase == "Failed"

@@ -55,12 +55,12 @@ def test_init_containers_run_one_by_one_then_the_containers_start() -> None:
                                 "containers with incomplete status: [fetch migrate]")
     assert states(pod, init=True) == {"fetch": "running", "migrate": "waiting/PodInitializing"}
     assert states(pod) == {"app": "waiting/PodInitializing"}
-    state = step(model, state, kl.ContainerExit(NODE, POD, "fetch", True))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "fetch", 0))
     pod = synced(model, state)
     assert initialized(pod)[2] == "containers with incomplete status: [migrate]"
     assert states(pod, init=True) == {"fetch": "terminated/Completed", "migrate": "running"}
     assert pod.status.init_container_statuses[0].ready
-    state = step(model, state, kl.ContainerExit(NODE, POD, "migrate", True))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "migrate", 0))
     pod = synced(model, state)
     assert (pod.status.phase, initialized(pod)) == ("Running", ("True", "", ""))
     assert states(pod) == {"app": "running"}
@@ -70,7 +70,7 @@ def test_init_containers_run_one_by_one_then_the_containers_start() -> None:
 def test_an_init_failure_under_never_fails_the_pod_and_nothing_else_starts() -> None:
     model = make_model()
     state = step(model, bound_state(model, init_pod("fetch", restart_policy="Never")), kl.StartPod(NODE, POD))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "fetch", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "fetch", 1))
     pod = synced(model, state)
     assert pod.status.phase == "Failed" and states(pod) == {"app": "waiting/PodInitializing"}
     assert not any(isinstance(a, kl.RestartContainer | kl.ContainerExit) for a in kl.enabled(model, state))
@@ -79,10 +79,10 @@ def test_an_init_failure_under_never_fails_the_pod_and_nothing_else_starts() -> 
 def test_an_init_failure_under_on_failure_restarts_it_with_back_off() -> None:
     model = make_model()
     state = step(model, bound_state(model, init_pod("fetch", restart_policy="OnFailure")), kl.StartPod(NODE, POD))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "fetch", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "fetch", 1))
     assert synced(model, state).status.phase == "Pending"
     state = step(model, state, kl.RestartContainer(NODE, POD, "fetch"))  # the first restart is immediate
-    state = step(model, state, kl.ContainerExit(NODE, POD, "fetch", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "fetch", 1))
     assert kl.RestartContainer(NODE, POD, "fetch") not in list(kl.enabled(model, state))
     assert kl.next_timer(model, state) == 10  # in back-off
     pod = synced(model, state)

@@ -23,6 +23,7 @@ from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.server import Request
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kl
+from kubeprop.model.kubelet.kill import SIGTERM_EXIT_CODE
 from kubeprop.model.kubelet.logs import crash_node
 from kubeprop.model.kubelet.runtime import crash_container, initial_kubelet
 from kubeprop.model.scenario.bootstrap import bootstrap
@@ -159,14 +160,14 @@ def test_liveness_failure_restarts_with_crashloop_backoff() -> None:
     model = make_model()
     state = run_ready(model, bound_state(model))
     state = step(model, attrs.evolve(state, clock=20), kl.ProbeResult(NODE, POD, "app", "liveness", False))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))  # on SIGTERM
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", SIGTERM_EXIT_CODE))  # on SIGTERM
     c = runtime(state).containers[0]
     assert not c.running and c.exit_code == 143
     state = step(model, state, kl.RestartContainer(NODE, POD, "app"))  # first restart: no back-off yet
     assert runtime(state).containers[0].restart_count == 1
     state = attrs.evolve(state, clock=40)  # 3 failures of the new container, 10 s apart
     state = step(model, state, kl.ProbeResult(NODE, POD, "app", "liveness", False))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", SIGTERM_EXIT_CODE))
     assert kl.RestartContainer(NODE, POD, "app") not in list(kl.enabled(model, state))
     assert kl.next_timer(model, state) == 50
     state = step(model, state, kl.SyncPodStatus(NODE, POD))
@@ -229,12 +230,12 @@ def test_force_deleted_pod_is_killed_as_an_orphan() -> None:
     assert POD not in kl.kubelet_state(state, NODE).pods
 
 
-@pytest.mark.parametrize(("policy", "success", "phase"), [("Never", False, "Failed"), ("OnFailure", True, "Succeeded"),
-                                                          ("Never", True, "Succeeded")])
-def test_batch_pod_phases(policy: str, success: bool, phase: str) -> None:
+@pytest.mark.parametrize(("policy", "code", "phase"), [("Never", 1, "Failed"), ("OnFailure", 0, "Succeeded"),
+                                                       ("Never", 0, "Succeeded")])
+def test_batch_pod_phases(policy: str, code: int, phase: str) -> None:
     model = make_model()
     state = step(model, bound_state(model, web_pod(restart_policy=policy)), kl.StartPod(NODE, POD))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", success))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", code))
     state = step(model, state, kl.SyncPodStatus(NODE, POD))
     assert api_pod(state).status.phase == phase  # type: ignore[union-attr]
 

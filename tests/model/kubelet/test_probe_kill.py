@@ -10,6 +10,7 @@ from cluster_harness import make_model
 from kubeprop.model.api.objects import Container, Pod
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kl
+from kubeprop.model.kubelet.kill import SIGTERM_EXIT_CODE
 from kubeprop.model.kubelet.local import store
 from kubeprop.model.kubelet.runtime import crash_container
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -40,16 +41,16 @@ def test_a_liveness_kill_sends_sigterm_and_the_container_runs_until_it_exits() -
     c = runtime(state).containers[0]
     assert c.running and c.kill_deadline == 50  # spec.terminationGracePeriodSeconds, 30 by default
     enabled = list(kl.enabled(model, state))
-    assert kl.ContainerExit(NODE, POD, "app", True) in enabled and kl.SigKillPod(NODE, POD) not in enabled
+    assert kl.ContainerExit(NODE, POD, "app", 0) in enabled and kl.SigKillPod(NODE, POD) not in enabled
     assert not any(isinstance(a, kl.ProbeResult) and a.probe == "liveness" for a in enabled)  # on hold
     assert kl.next_timer(model, state) == 50
     assert kl.SyncPodStatus(NODE, POD) not in enabled  # nothing to report: it still runs
     status = api_pod(state).status  # type: ignore[union-attr]
     assert status.phase == "Running" and "running" in status.container_statuses[0].state
-    handled = step(model, state, kl.ContainerExit(NODE, POD, "app", True))
+    handled = step(model, state, kl.ContainerExit(NODE, POD, "app", 0))
     assert (runtime(handled).containers[0].exit_code, runtime(handled).containers[0].exit_reason) == (0, "Completed")
     assert kl.RestartContainer(NODE, POD, "app") in list(kl.enabled(model, handled))  # Always: restarts
-    ended = step(model, state, kl.ContainerExit(NODE, POD, "app", False))
+    ended = step(model, state, kl.ContainerExit(NODE, POD, "app", SIGTERM_EXIT_CODE))
     assert runtime(ended).containers[0].exit_code == 143
 
 
@@ -61,7 +62,7 @@ def test_sigkill_at_the_deadline_of_the_probe_s_own_grace_period() -> None:
     assert kl.SigKillPod(NODE, POD) not in list(kl.enabled(model, state))
     state = attrs.evolve(state, clock=25)
     enabled = list(kl.enabled(model, state))
-    assert kl.SigKillPod(NODE, POD) in enabled and kl.ContainerExit(NODE, POD, "app", True) not in enabled
+    assert kl.SigKillPod(NODE, POD) in enabled and kl.ContainerExit(NODE, POD, "app", 0) not in enabled
     state = step(model, state, kl.SigKillPod(NODE, POD))
     c = runtime(state).containers[0]
     assert not c.running and c.exit_code == 137 and not runtime(state).terminating
@@ -88,7 +89,7 @@ def test_the_pod_worker_restarts_nothing_else_of_the_pod_during_the_kill() -> No
     assert kl.RestartContainer(NODE, POD, "side") in list(kl.enabled(model, state))
     state = step(model, attrs.evolve(state, clock=20), kl.ProbeResult(NODE, POD, "app", "liveness", False))
     assert kl.RestartContainer(NODE, POD, "side") not in list(kl.enabled(model, state))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", SIGTERM_EXIT_CODE))
     assert kl.RestartContainer(NODE, POD, "side") in list(kl.enabled(model, state))
 
 
@@ -96,11 +97,11 @@ def test_under_never_a_container_that_handles_sigterm_succeeds_and_under_on_fail
     """computePodActions starts a probe-killed container again unless the policy is Never, whatever it
     exited with; under Never its exit 0 makes the pod Succeeded."""
     model = make_model()
-    never = step(model, _killed(model, _pod(restart_policy="Never")), kl.ContainerExit(NODE, POD, "app", True))
+    never = step(model, _killed(model, _pod(restart_policy="Never")), kl.ContainerExit(NODE, POD, "app", 0))
     assert kl.RestartContainer(NODE, POD, "app") not in list(kl.enabled(model, never))
     assert api_pod(step(model, never, kl.SyncPodStatus(NODE, POD))).status.phase == "Succeeded"  # type: ignore
     on_failure = step(model, _killed(model, _pod(restart_policy="OnFailure")),
-                      kl.ContainerExit(NODE, POD, "app", True))
+                      kl.ContainerExit(NODE, POD, "app", 0))
     assert kl.RestartContainer(NODE, POD, "app") in list(kl.enabled(model, on_failure))
 
 

@@ -89,7 +89,7 @@ def test_a_restarted_container_is_counted_afresh_and_a_terminating_pod_has_no_pr
     model = make_model()
     state = step(model, bound_state(model, pod_with(liveness=Probe(http_get=HTTP))), kl.StartPod(NODE, POD))
     state = step(model, attrs.evolve(state, clock=25), kl.ProbeResult(NODE, POD, "app", "liveness", False))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", True))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", 0))
     state = step(model, state, kl.RestartContainer(NODE, POD, "app"))
     assert kl.next_timer(model, state) == 45 and kills(model, state, 44) == set()
     state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))

@@ -64,7 +64,7 @@ def test_a_container_not_started_since_the_reboot_keeps_its_count() -> None:
     pod = web_pod()
     pod = attrs.evolve(pod, spec=attrs.evolve(pod.spec, init_containers=(Container(name="setup", image="s:1"),)))
     state = step(model, bound_state(model, pod), kl.StartPod(NODE, POD))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "setup", True))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "setup", 0))
     state = _crash_and_restart(model, state, 1)
     state = _reboot(state)
     state = step(model, state, kl.StartPod(NODE, POD))
@@ -74,7 +74,7 @@ def test_a_container_not_started_since_the_reboot_keeps_its_count() -> None:
     state = step(model, _reboot(state), kl.StartPod(NODE, POD))
     assert runtime(state).containers[0].restart_count == 1
     state = kl.reset(model, state, f"kubelet/{NODE}")  # a kubelet process restart
-    state = step(model, state, kl.ContainerExit(NODE, POD, "setup", True))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "setup", 0))
     assert runtime(state).containers[0].restart_count == 2
 
 

@@ -17,6 +17,7 @@ from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.cluster.compose import step as cluster_step
 from kubeprop.model.cluster.drive import fair_run
 from kubeprop.model.kubelet import component as kl
+from kubeprop.model.kubelet.kill import SIGTERM_EXIT_CODE
 from kubeprop.model.kubelet.runtime import crash_container
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -57,7 +58,7 @@ def test_a_sidecar_starts_before_the_next_init_container_and_keeps_running() -> 
     assert initialized(pod)[2] == "containers with incomplete status: [migrate]"
     assert states(pod, init=True) == {"proxy": "running", "migrate": "running"}
     assert pod.status.init_container_statuses[0].started and pod.status.init_container_statuses[0].ready
-    state = step(model, state, kl.ContainerExit(NODE, POD, "migrate", True))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "migrate", 0))
     pod = synced(model, state)
     assert pod.status.phase == "Running" and initialized(pod)[0] == "True"
     assert states(pod, init=True) == {"proxy": "running", "migrate": "terminated/Completed"}
@@ -77,7 +78,7 @@ def test_the_next_init_container_waits_for_the_startup_probe() -> None:
     assert kl.ProbeResult(NODE, POD, "proxy", "startup", False) not in list(kl.enabled(model, state))
     failed = step(model, attrs.evolve(state, clock=20),  # the defaults: 3 failures, 10 s apart
                   kl.ProbeResult(NODE, POD, "proxy", "startup", False))
-    failed = step(model, failed, kl.ContainerExit(NODE, POD, "proxy", False))  # on SIGTERM
+    failed = step(model, failed, kl.ContainerExit(NODE, POD, "proxy", SIGTERM_EXIT_CODE))  # on SIGTERM
     assert not runtime(failed).init_containers[0].running  # killed, to restart
     assert kl.RestartContainer(NODE, POD, "proxy") in list(kl.enabled(model, failed))
     state = step(model, state, kl.ProbeResult(NODE, POD, "proxy", "startup", True))
@@ -118,7 +119,7 @@ def test_a_sidecar_of_a_never_pod_restarts_and_stops_when_the_containers_are_don
     assert crashed is not None
     state = attrs.evolve(state, kubelets=state.kubelets.set(NODE, crashed))
     state = step(model, state, kl.RestartContainer(NODE, POD, "proxy"))  # whatever the pod's policy
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", True))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", 0))
     assert runtime(state).sidecars[0].running and runtime(state).kill_deadline == 30  # SIGTERM, the pod's grace
     assert synced(model, state).status.phase == "Running"  # until the sidecar stopped
     state = step(model, state, kl.StopGracefully(NODE, POD))
@@ -133,7 +134,7 @@ def test_a_failed_init_container_under_never_stops_the_sidecar() -> None:
     model = make_model()
     state = step(model, bound_state(model, sidecar_pod(sidecar(), init("migrate"), restart_policy="Never")),
                  kl.StartPod(NODE, POD))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "migrate", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "migrate", 1))
     assert runtime(state).terminating and runtime(state).sidecars[0].running  # SIGTERM, with the pod's grace
     state = step(model, state, kl.StopGracefully(NODE, POD))
     assert not runtime(state).any_running and synced(model, state).status.phase == "Failed"

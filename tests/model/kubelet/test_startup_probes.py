@@ -14,6 +14,7 @@ from cluster_harness import make_model
 from kubeprop.model.api.meta import find_condition
 from kubeprop.model.api.objects import Container, Pod, Probe
 from kubeprop.model.kubelet import component as kl
+from kubeprop.model.kubelet.kill import SIGTERM_EXIT_CODE
 from kubeprop.model.kubelet.runtime import crash_container
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
@@ -81,7 +82,7 @@ def test_a_failing_startup_probe_kills_the_container_which_restarts_with_back_of
     state = step(model, bound_state(model, slow_pod(readiness=True)), kl.StartPod(NODE, POD))
     state = step(model, attrs.evolve(state, clock=290), kl.ProbeResult(NODE, POD, "app", "startup", False))
     assert runtime(state).containers[0].kill_deadline == 320  # SIGTERM: the pod's 30 s grace period
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))  # ended by SIGTERM
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", SIGTERM_EXIT_CODE))  # ended by SIGTERM
     c = runtime(state).containers[0]
     assert not c.running and (c.exit_code, c.exit_reason) == (143, "Error")
     state = step(model, state, kl.RestartContainer(NODE, POD, "app"))  # first restart: no back-off yet
@@ -90,7 +91,7 @@ def test_a_failing_startup_probe_kills_the_container_which_restarts_with_back_of
     assert probes(model, state) == {("startup", True)}  # its failures are counted afresh
     assert kl.next_timer(model, state) == 580
     state = step(model, attrs.evolve(state, clock=580), kl.ProbeResult(NODE, POD, "app", "startup", False))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", SIGTERM_EXIT_CODE))
     assert kl.RestartContainer(NODE, POD, "app") not in list(kl.enabled(model, state))
     assert kl.next_timer(model, state) == 590
     pod = synced(model, state)
@@ -110,7 +111,7 @@ def test_under_restart_policy_never_a_failed_startup_fails_the_pod() -> None:
     model = make_model()
     state = step(model, bound_state(model, slow_pod(restart_policy="Never")), kl.StartPod(NODE, POD))
     state = step(model, attrs.evolve(state, clock=290), kl.ProbeResult(NODE, POD, "app", "startup", False))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", SIGTERM_EXIT_CODE))
     assert kl.RestartContainer(NODE, POD, "app") not in list(kl.enabled(model, state))
     pod = synced(model, state)
     assert pod.status.phase == "Failed" and states(pod) == {"app": "terminated/Error"}
@@ -120,7 +121,7 @@ def test_under_on_failure_a_failed_startup_restarts_the_container() -> None:
     model = make_model()
     state = step(model, bound_state(model, slow_pod(restart_policy="OnFailure")), kl.StartPod(NODE, POD))
     state = step(model, attrs.evolve(state, clock=290), kl.ProbeResult(NODE, POD, "app", "startup", False))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", SIGTERM_EXIT_CODE))
     assert kl.RestartContainer(NODE, POD, "app") in list(kl.enabled(model, state))
 
 

@@ -104,7 +104,7 @@ def test_a_rerun_after_a_node_crash_leaves_the_pod_succeeded(tmp_path: Path) -> 
     phases: list[str] = []
     state = _fair(model, initial_state(model), phases, [], lag=True)
     assert _phase(state) == "Running"
-    state = _take(model, state, ContainerExit("n1", "default/job-0", "main", True), phases)
+    state = _take(model, state, ContainerExit("n1", "default/job-0", "main", 0), phases)
     state = _take(model, state, SyncPodStatus("n1", "default/job-0"), phases)
     state = _take(model, state, Deliver("kubelet/n1", "pods", state.store.revision), phases)
     assert phases[-1] == "Succeeded"

@@ -52,7 +52,7 @@ def test_a_succeeded_pod_reports_pod_completed() -> None:
     PodCompleted."""
     model = make_model()
     state = run_ready(model, bound_state(model, web_pod(restart_policy="Never")))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", True))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", 0))
     state = step(model, state, kl.SyncPodStatus(NODE, POD))
     assert api_pod(state).status.phase == "Succeeded"  # type: ignore[union-attr]
     assert _reasons(state) == {"Initialized": ("True", "PodCompleted", ""),
@@ -66,7 +66,7 @@ def test_a_failed_pod_reports_pod_failed_without_naming_containers() -> None:
     (the model said ContainersNotReady, "containers with unready status: [app]")."""
     model = make_model()
     state = run_ready(model, bound_state(model, web_pod(restart_policy="Never")))
-    state = step(model, state, kl.ContainerExit(NODE, POD, "app", False))
+    state = step(model, state, kl.ContainerExit(NODE, POD, "app", 1))
     state = step(model, state, kl.SyncPodStatus(NODE, POD))
     assert api_pod(state).status.phase == "Failed"  # type: ignore[union-attr]
     assert _reasons(state) == {"Initialized": ("True", "", ""),

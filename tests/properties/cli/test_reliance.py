@@ -78,15 +78,18 @@ def test_the_line_names_faults_by_kind_target_and_step_and_failing_probes_by_kin
              ProbeResult("worker-1", "default/b", "shop", "liveness", False),
              ProbeResult("worker-1", "default/a", "shop", "readiness", True),
              ProbeResult("worker-1", "default/a", "shop", "readiness", False),
-             ContainerExit("worker-1", "default/a", "migrate", False),
+             ContainerExit("worker-1", "default/a", "migrate", 1),
+             ContainerExit("worker-1", "default/b", "migrate", 42),
+             ContainerExit("worker-1", "default/c", "migrate", 0),
              CrashComponent("controller-manager"), Quiesce())
     states = [object()] * (len(trace) + 1)
     line = reliance_line(reliance(model, states, trace))  # type: ignore[arg-type]
-    assert line == ("relies on: fault CrashComponent controller-manager 2 times, at steps 2, 9; "
+    assert line == ("relies on: fault CrashComponent controller-manager 2 times, at steps 2, 11; "
                     "fault FailNextRequest scheduler (500) at step 3; "
                     "2 failing liveness probes (container shop of pods default/a, default/b); "
                     "1 failing readiness probe (container shop of pod default/a); "
-                    "1 container exit with an error (container migrate of pod default/a)")
+                    "1 container exit with an error (container migrate of pod default/a); "
+                    "1 container exit with code 42 (container migrate of pod default/b)")
 
 
 def test_a_run_of_the_control_plane_alone_says_so() -> None:

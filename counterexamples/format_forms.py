@@ -1,0 +1,64 @@
+"""Actions as earlier kubeprops wrote them: each read in its current form, so that files recorded
+before an action's fields changed still replay (docs/counterexamples.md, "Files from other kubeprop
+versions"). The file format's schema does not change with them: it holds an action by its fields as
+the model names them (`to_json`), which the schema does not list; a field that changed meaning is an
+action's own business, read here.
+
+- `ContainerExit` carried `success` (a bool) until 0.2.0, and carries `exitCode`'s value as
+  `exit_code` (an int 0–255) since: the model records a container's exit code as the environment
+  chose it (`kubeprop.model.kubelet.exit_codes`). `success: true` was exit 0; `success: false` was
+  the one failing exit the model then offered — 143 for a container being killed for a failed probe
+  (it exits on SIGTERM before its deadline, `kubeprop.model.kubelet.kill`), else 1 (a container that
+  ends by itself). Which one the trace says: the container is being killed from its failing
+  `liveness` or `startup` `ProbeResult` until its next `ContainerExit` or `RestartContainer`, or its
+  pod's `StartPod` (a new run), whichever comes first (`probe_killed`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kubeprop.model.kubelet.kill import SIGTERM_EXIT_CODE
+
+__all__ = ["current_forms", "probe_killed"]
+
+FAILING_EXIT = 1
+"""What `success: false` meant for a container that ended by itself: the model's failing exit, code 1."""
+
+
+def _where(data: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return data.get("node"), data.get("pod"), data.get("container")
+
+
+def probe_killed(actions: Sequence[Any], index: int) -> bool:
+    """Whether the container of the `ContainerExit` at `index` of `actions` (as written: dicts) is
+    being killed for a failed probe then, by the trace before it."""
+    where = _where(actions[index])
+    for data in reversed(actions[:index]):
+        if not isinstance(data, dict):
+            continue
+        name = data.get("action")
+        if name in ("ContainerExit", "RestartContainer") and _where(data) == where:
+            return False
+        if name == "StartPod" and (data.get("node"), data.get("pod")) == where[:2]:
+            return False
+        if name == "ProbeResult" and _where(data) == where and data.get("probe") in ("liveness", "startup") \
+                and data.get("success") is False:
+            return True
+    return False
+
+
+def current_forms(actions: Sequence[Any]) -> list[Any]:
+    """`actions` (a trace's `action` entries as written) in their current form: a `ContainerExit` with
+    `success` and no `exit_code` read as its exit code; anything else as it is (`action_from_json`
+    reports what is wrong with it)."""
+    out: list[Any] = []
+    for i, data in enumerate(actions):
+        if isinstance(data, dict) and data.get("action") == "ContainerExit" and "exit_code" not in data \
+                and isinstance(data.get("success"), bool):
+            fields = {k: v for k, v in data.items() if k != "success"}
+            failing = SIGTERM_EXIT_CODE if probe_killed(actions, i) else FAILING_EXIT
+            data = {**fields, "exit_code": 0 if data["success"] else failing}
+        out.append(data)
+    return out

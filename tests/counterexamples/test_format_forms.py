@@ -1,0 +1,101 @@
+"""Files of earlier kubeprops replay: a `ContainerExit` written with `success` (before 0.2.0) is read
+as its exit code (`kubeprop.counterexamples.format_forms`), without rewriting the file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubeprop.counterexamples.format import dumps
+from kubeprop.counterexamples.format_forms import current_forms
+from kubeprop.counterexamples.format_read import load
+from kubeprop.counterexamples.render import render_text
+from kubeprop.counterexamples.replay import Verdict, replay
+from kubeprop.counterexamples.trace import record
+from kubeprop.model.cluster import actions, build_model, initial_state
+from kubeprop.model.cluster.drive import fair_run, run
+from kubeprop.model.kubelet.actions import ContainerExit
+from kubeprop.model.scenario.load import load_scenario
+from kubeprop.properties.registry import select
+
+REPO = Path(__file__).resolve().parents[2]
+JOB_FILES = REPO / "tests" / "model" / "data" / "job"
+POLICY = REPO / "tests" / "model" / "data" / "exits" / "policy.yaml"
+
+
+@pytest.mark.parametrize("name", ["suspend-finished-pod.json", "scale-down-finished-pod.json",
+                                  "suspend-crash-released.json"])
+def test_the_recorded_files_with_success_replay_as_before(name: str) -> None:
+    """The tests' recorded files (tests/properties/test_jobs.py, test_upstream_behaviour_jobs.py)."""
+    written = [e["action"] for e in json.loads((JOB_FILES / name).read_text())["trace"]]
+    assert [a["success"] for a in written if a["action"] == "ContainerExit"] == [True]  # the old form
+    ce = load(JOB_FILES / name)
+    assert [a.exit_code for a in ce.actions if isinstance(a, ContainerExit)] == [0]
+    result = replay(JOB_FILES / name)
+    # as before this change: every action enabled, the whole trace replayed; the files' initial state
+    # drifted with earlier model changes (drift at step 0, so STALE, on the commit before it too)
+    assert len(result.states) == len(ce.actions) + 1 and "no longer enabled" not in result.reason
+    assert (result.verdict, result.drift_step) == (Verdict.STALE, 0)
+
+
+def _old_form(text: str) -> str:
+    """A file as kubeprop wrote it before 0.2.0: each `ContainerExit` with `success`."""
+    data = json.loads(text)
+    for entry in data["trace"]:
+        act = entry["action"]
+        if act["action"] == "ContainerExit":
+            act["success"] = act.pop("exit_code") == 0
+    return json.dumps(data, indent=2)
+
+
+@pytest.mark.parametrize("code", [1, 0])
+def test_a_file_written_with_success_replays_with_exit_1_or_0(code: int, tmp_path: Path) -> None:
+    """A run of the Job whose container exits `code` (then the run a user expects), written in the old
+    form, replays as recorded (the property held, as recorded: PASSES; no fingerprint drifts); the
+    step reads as the exit code in the replay's text."""
+    model = build_model(load_scenario(POLICY))
+    start = initial_state(model)
+    expected = fair_run(model, start).trace
+    at = next(i for i, a in enumerate(expected) if isinstance(a, ContainerExit))
+    state = run(model, start, expected[:at])
+    (exit_,) = [a for a in actions(model, state) if isinstance(a, ContainerExit) and a.exit_code == code]
+    trace = (*expected[:at], exit_, *fair_run(model, run(model, state, [exit_])).trace)
+    ce = record(model, trace, prop=select(["job-pods-counted"])[0], verify=False, expectation="passes")
+    path = tmp_path / "old.json"
+    path.write_text(_old_form(dumps(ce)))
+    assert '"success": ' in path.read_text() and '"exit_code"' not in path.read_text()
+    result = replay(path)
+    assert result.verdict == Verdict.PASSES and result.drift_step is None
+    assert result.counterexample.actions == ce.actions
+    assert f"exit_code={code})" in render_text(result)
+
+
+def _exit(success: bool) -> dict[str, Any]:
+    return {"action": "ContainerExit", "node": "n", "pod": "default/p", "container": "c", "success": success}
+
+
+def test_success_false_is_143_while_the_container_is_killed_for_a_failed_probe() -> None:
+    """The old model's one failing exit: 143 for a container being killed for a failed liveness or
+    startup probe (it exits on SIGTERM), 1 otherwise — once it exited or restarted, or its pod started
+    again, the kill is over."""
+    probe = {"action": "ProbeResult", "node": "n", "pod": "default/p", "container": "c", "probe": "liveness",
+             "success": False}
+    ready = {**probe, "probe": "readiness"}
+    restart = {"action": "RestartContainer", "node": "n", "pod": "default/p", "container": "c"}
+    other = {**probe, "container": "d"}
+
+    def codes(trace: list[dict[str, Any]]) -> list[int]:
+        return [a["exit_code"] for a in current_forms(trace) if a["action"] == "ContainerExit"]
+
+    assert codes([_exit(False), _exit(True)]) == [1, 0]
+    assert codes([probe, _exit(False), restart, _exit(False)]) == [143, 1]
+    assert codes([probe, _exit(True), _exit(False)]) == [0, 1]
+    assert codes([{**probe, "probe": "startup"}, _exit(False)]) == [143]
+    assert codes([ready, _exit(False)]) == [1]  # a readiness failure kills nothing
+    assert codes([other, _exit(False)]) == [1]  # another container's kill
+    assert codes([probe, {"action": "StartPod", "node": "n", "pod": "default/p"}, _exit(False)]) == [1]
+    new = {"action": "ContainerExit", "node": "n", "pod": "default/p", "container": "c", "exit_code": 42}
+    assert current_forms([new, "junk"]) == [new, "junk"]  # the current form, and what the reader reports
