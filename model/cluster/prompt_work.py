@@ -84,12 +84,14 @@ def scheduler_holds_clock(model: ClusterModel, state: ClusterState) -> bool:
 
 
 def tick_reaches_timer(model: ClusterModel, state: ClusterState) -> bool:
-    """Whether a tick from `state` reaches some component's pending timer (`faults.next_timer`); the
-    tick as `Tick` would take it (shortened to a crashed process's restart deadline: `outages`)."""
-    from kubeprop.model.cluster.faults import next_timer  # (faults imports the composition's hooks)
-
-    due = next_timer(model, state)
-    return due is not None and due <= state.clock + tick_step(model, state)
+    """Whether a tick from `state` reaches some component's pending timer (`faults.next_timer`: the
+    earliest future timer); the tick as `Tick` would take it (shortened to a crashed process's restart
+    deadline: `outages`). The earliest future timer is within the tick exactly when some future timer
+    is, so the timers (`Hooks.timers`) are asked in turn only until one is: the same answer, and the
+    costlier ones (the kubelets', which look at every node's pods) often not asked."""
+    clock = state.clock
+    bound = clock + tick_step(model, state)
+    return any((t := timer(model, state)) is not None and clock < t <= bound for timer in model.hooks.timers)
 
 
 def in_flight_holds_clock(model: ClusterModel, state: ClusterState) -> bool:

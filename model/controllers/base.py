@@ -89,6 +89,7 @@ __all__ = [
     "on_tick",
     "queued",
     "reconcile",
+    "reconcile_changes",
     "scoped",
     "send_decision",
     "sync_informer",
@@ -167,9 +168,9 @@ def decide_with(model: ClusterModel, state: ClusterState, controller: str, key: 
 
 
 RECENT_RECONCILES = 8
-"""Whole reconciles `reconcile` remembers (by the state's identity and the action): the clock's guard
-(`queued_work.holds_clock`) runs the reconcile of a queued key to see whether it changes anything,
-and a search then takes that very reconcile from that very state."""
+"""Whole reconciles `reconcile` remembers (by the state's identity and the action): a poll's first
+reconcile (`queued_work.polling`) is run on a copy, and a search may then take that very reconcile
+from that very state. (The clock's guard asks `reconcile_changes`, which stops at the first write.)"""
 _RECENT: dict[tuple[int, Reconcile], tuple[ClusterModel, ClusterState, ClusterState]] = {}
 
 
@@ -212,17 +213,23 @@ def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sen
 
 
 def send_decision(model: ClusterModel, state: ClusterState, controller: Controller, decision: Reconciliation,
-                  key: str, sent: int | None = None, observed: bool = True
+                  key: str, sent: int | None = None, observed: bool = True, written: int | None = None
                   ) -> tuple[ClusterState, Any, bool, tuple[Request, Response] | None]:
     """Send a decision's requests as `_reconcile_now` describes: the state after them, the memory
     the controller observed, whether the key is requeued, and the first failure that requeues it
-    (none tolerated; `kubeprop.model.controllers.failing` asks whether it comes again)."""
+    (none tolerated; `kubeprop.model.controllers.failing` asks whether it comes again). With
+    `written` (the store's revision before the reconcile), stop after the first request that wrote
+    (the revision moved past it) or consumed the controller manager's armed failure (`reconcile_changes`)."""
     memory, requeue, failure = decision.memory, decision.requeue, None
     requests, index, failed = decision.requests, 0, False
+    armed = CONTROLLER_MANAGER in state.armed_failures
     while index < len(requests) and (sent is None or index < sent):
         request = requests[index]
         state, response = (send if observed else send_unobserved)(model, state, controller.identity, request,
                                                                    CONTROLLER_MANAGER)
+        if written is not None and (state.store.revision != written or (
+                armed and CONTROLLER_MANAGER not in state.armed_failures)):
+            break
         memory = observe_answer(controller, memory, request, response, key, state.clock)
         index += 1
         if response.ok:
@@ -239,6 +246,26 @@ def send_decision(model: ClusterModel, state: ClusterState, controller: Controll
         failed = True
         requests = (*requests[:index], *failure_followers(controller, decision, request, response, key, state.clock))
     return state, memory, requeue, failure
+
+
+def reconcile_changes(model: ClusterModel, state: ClusterState, act: Reconcile) -> bool:
+    """Whether the whole reconcile `act` from `state` leaves a state other than `state` (its responses
+    shown to no response observer): `_reconcile_now(model, state, act, observed=False) != state`,
+    stopping at the first request that writes or consumes the controller manager's armed failure —
+    the store's revision only grows within a reconcile and nothing arms a failure again, so the
+    state differs from there whatever follows (`queued_work.holds_clock` asks it of a queued key)."""
+    controller = _controller(model, act.controller)
+    ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
+    decision = _decision(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), act.key,
+                         ctl_state.memory, state.clock)
+    written, armed = state.store.revision, len(state.armed_failures)
+    after, memory, requeue, _ = send_decision(model, state, controller, decision, act.key, None, False, written)
+    if after.store.revision != written or len(after.armed_failures) != armed:
+        return True
+    ctl_state = evolve(ctl_state, memory=memory)
+    if requeue:
+        ctl_state = ctl_state.enqueue((act.key,))
+    return evolve(after, controllers=after.controllers.set(act.controller, ctl_state)) != state
 
 
 HANDLERS: dict[type[Any], Any] = {Reconcile: reconcile, SyncInformer: sync_informer}

@@ -184,8 +184,9 @@ def _requeued_memory(model: ClusterModel, state: ClusterState, controller: str, 
 
 def _reconcile_changes(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:
     """Run the reconcile of `key` on a copy of `state` (no response observer sees it): whether
-    the state it leaves differs from `state`."""
-    return controllers.reconcile(model, state, controllers.Reconcile(controller, key), observed=False) != state
+    the state it leaves differs from `state` (`base.reconcile_changes`: only as far as the first
+    request that writes)."""
+    return controllers.reconcile_changes(model, state, controllers.Reconcile(controller, key))
 
 
 LIMIT = 4_096
