@@ -6,12 +6,11 @@ it later; warm-correct.yaml has the operator fixed. Long explorations: marked sl
 
 from __future__ import annotations
 
-import json
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cli_run import one_corpus_file
 
 from kubeprop.counterexamples.api import CheckReport, check
 from kubeprop.properties.cli.main import main
@@ -20,7 +19,6 @@ from kubeprop.properties.upstream_behaviour import HEADING
 
 DATA = Path(__file__).resolve().parent / "data" / "upstream_search"
 WARM, CORRECT = DATA / "warm.yaml", DATA / "warm-correct.yaml"
-CORPUS = Path(__file__).resolve().parents[2] / "counterexamples" / "corpus"
 SURGE = "rollout-surge-bound"
 USERS = "a violation of rollout-surge-bound that is not known upstream behaviour was found"
 NONE_BEYOND = "no violation of rollout-surge-bound beyond known upstream behaviour"
@@ -92,11 +90,7 @@ def test_under_a_variant_the_race_is_judged_on_the_correct_twin_and_the_users_vi
 
 def test_the_gate_fails_the_case_on_the_users_violation_past_the_race(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    corpus = tmp_path / "corpus"  # one file: a gate must replay something
-    corpus.mkdir()
-    source = next(f for f in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
-                  if json.loads(f.read_text()).get("expectation") == "reproduces")
-    shutil.copy(source, corpus / source.name)
+    corpus = one_corpus_file(tmp_path)
     config = tmp_path / "gate.yaml"
     config.write_text(f"corpus: [{corpus}]\nchecks:\n  - scenario: {WARM}\n    engine: around\n"
                       f"    properties: [{SURGE}]\n    budget: 60\n")

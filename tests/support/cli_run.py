@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from kubeprop.properties.cli.main import main
+
+CORPUS = Path(__file__).resolve().parents[2] / "counterexamples" / "corpus"
+
+
+def one_corpus_file(tmp_path: Path) -> Path:
+    """A corpus folder under `tmp_path` holding one file of the shipped corpus that reproduces (a
+    gate must replay something): the folder."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    source = next(f for f in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
+                  if json.loads(f.read_text()).get("expectation") == "reproduces")
+    shutil.copy(source, folder / source.name)
+    return folder
 
 
 def kubeprop(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -166,23 +166,21 @@ def _images(state: ClusterState) -> tuple[list[str], list[str]]:
     return [c.image for c in spec.init_containers], [c.image for c in spec.containers]
 
 
-def test_set_image_finds_an_init_container(tmp_path: Path) -> None:
-    """kubectl v1.33 sets the image in `spec.InitContainers` too (set_image.go `Run`: `setImage` on
-    both lists, an error only when neither has the name) — audit17's scenario."""
+@pytest.mark.parametrize(("container", "image", "expected"), [
+    ("migrate", "migrate:2", (["migrate:2"], ["web:1"])),
+    ("'*'", "all:2", (["all:2"], ["all:2"])),
+])
+def test_set_image_finds_init_containers_and_star(tmp_path: Path, container: str, image: str,
+                                                   expected: tuple[list[str], list[str]]) -> None:
+    """kubectl v1.33 sets the image in `spec.InitContainers` too, and `*` names every container
+    (set_image.go `Run`: `setImage` on both lists, an error only when neither has the name) —
+    audit17's scenario."""
     model = _scenario(tmp_path, {"v1/web.json": _with_init("web:1")},
-                      "  - apply: v1\n  - setImage: {deployment: default/web, container: migrate, image: migrate:2}\n")
+                      "  - apply: v1\n"
+                      f"  - setImage: {{deployment: default/web, container: {container}, image: {image}}}\n")
     state = _run_steps(model)
     assert first_violation(model, state, STEPS_SUCCEED) is None
-    assert _images(state) == (["migrate:2"], ["web:1"])
-
-
-def test_set_image_star_sets_every_container(tmp_path: Path) -> None:
-    """`*` names every container and init container (set_image.go `setImage`)."""
-    model = _scenario(tmp_path, {"v1/web.json": _with_init("web:1")},
-                      "  - apply: v1\n  - setImage: {deployment: default/web, container: '*', image: all:2}\n")
-    state = _run_steps(model)
-    assert first_violation(model, state, STEPS_SUCCEED) is None
-    assert _images(state) == (["all:2"], ["all:2"])
+    assert _images(state) == expected
 
 
 def test_set_image_to_the_same_image_sends_nothing(tmp_path: Path) -> None:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from cli_run import run_gate
+from cli_run import one_corpus_file, run_gate
 
 from kubeprop.properties.cli.main import main
 
 DATA = Path(__file__).resolve().parents[2] / "model" / "data" / "variants"
 GOLDEN = Path(__file__).parent / "golden" / "check_web_rs_no_expectations.txt"
-CORPUS = Path(__file__).resolve().parents[3] / "counterexamples" / "corpus"
 
 
 def _without_timing(text: str) -> str:
@@ -78,17 +76,8 @@ def _gate_config(tmp_path: Path, corpus: Path, variant: str, depth: int = 6) -> 
     return config
 
 
-def _one_corpus_file(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    source = next(f for f in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
-                  if json.loads(f.read_text()).get("expectation") == "reproduces")
-    shutil.copy(source, folder / source.name)
-    return folder
-
-
 def test_gate_clean_model_passes_and_writes_junit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = _gate_config(tmp_path, _one_corpus_file(tmp_path), "correct", depth=4)
+    config = _gate_config(tmp_path, one_corpus_file(tmp_path), "correct", depth=4)
     code, junit, summary = run_gate(tmp_path, config)
     assert code == 0, capsys.readouterr().out
     suites = ET.parse(junit).getroot()
@@ -97,7 +86,7 @@ def test_gate_clean_model_passes_and_writes_junit(tmp_path: Path, capsys: pytest
 
 
 def test_gate_buggy_variant_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = _gate_config(tmp_path, _one_corpus_file(tmp_path), "rs-no-expectations")
+    config = _gate_config(tmp_path, one_corpus_file(tmp_path), "rs-no-expectations")
     junit = tmp_path / "junit.xml"
     assert main(["gate", "--config", str(config), "--junit", str(junit), "--out", str(tmp_path / "out")]) == 1
     failures = [f for f in ET.parse(junit).getroot().iter("failure")]
@@ -105,7 +94,7 @@ def test_gate_buggy_variant_fails(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_gate_stale_corpus_file_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = _one_corpus_file(tmp_path)
+    folder = one_corpus_file(tmp_path)
     path = next(folder.glob("*.json"))
     data = json.loads(path.read_text())
     data["trace"][0]["fingerprint"] = "0" * len(data["trace"][0]["fingerprint"])  # the model "changed"

@@ -3,19 +3,17 @@ its citation and counterexample, and do not fail on it unless `--strict` (issue 
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cli_run import one_corpus_file
 
 from kubeprop.properties.cli.main import main
 from kubeprop.properties.upstream_behaviour import HEADING
 
 RESTORE = Path(__file__).resolve().parents[2] / "model" / "data" / "variants" / "restore.yaml"
-CORPUS = Path(__file__).resolve().parents[3] / "counterexamples" / "corpus"
 GOLDEN = Path(__file__).parent / "golden" / "check_restore_upstream.txt"
 ARGS = ["check", str(RESTORE), "--engine", "bfs", "--property", "rollout-surge-bound", "--property",
         "node-not-overcommitted", "--max-depth", "4", "--budget", "60"]
@@ -44,11 +42,7 @@ def test_check_strict_fails_on_upstream_behaviour(tmp_path: Path, capsys: pytest
 
 
 def _gate_config(tmp_path: Path, variant: str = "correct") -> Path:
-    corpus = tmp_path / "corpus"  # one file: a gate must replay something
-    corpus.mkdir()
-    source = next(f for f in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
-                  if json.loads(f.read_text()).get("expectation") == "reproduces")
-    shutil.copy(source, corpus / source.name)
+    corpus = one_corpus_file(tmp_path)
     config = tmp_path / "gate.yaml"
     config.write_text(
         f"corpus: [{corpus}]\n"
