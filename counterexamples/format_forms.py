@@ -31,22 +31,31 @@ def _where(data: dict[str, Any]) -> tuple[Any, Any, Any]:
     return data.get("node"), data.get("pod"), data.get("container")
 
 
+def _killed_at(actions: Sequence[Any]) -> list[bool]:
+    """For each entry of `actions` (as written: dicts), whether its container is being killed for a
+    failed probe then, by the trace before it — in one pass, so that a long hostile trace costs
+    time linear in its length."""
+    killed: set[tuple[Any, Any, Any]] = set()
+    out: list[bool] = []
+    for data in actions:
+        if not isinstance(data, dict):
+            out.append(False)
+            continue
+        where, name = _where(data), data.get("action")
+        out.append(where in killed)
+        if name in ("ContainerExit", "RestartContainer"):
+            killed.discard(where)
+        elif name == "StartPod":
+            killed = {w for w in killed if w[:2] != (data.get("node"), data.get("pod"))}
+        elif name == "ProbeResult" and data.get("probe") in ("liveness", "startup") and data.get("success") is False:
+            killed.add(where)
+    return out
+
+
 def probe_killed(actions: Sequence[Any], index: int) -> bool:
     """Whether the container of the `ContainerExit` at `index` of `actions` (as written: dicts) is
     being killed for a failed probe then, by the trace before it."""
-    where = _where(actions[index])
-    for data in reversed(actions[:index]):
-        if not isinstance(data, dict):
-            continue
-        name = data.get("action")
-        if name in ("ContainerExit", "RestartContainer") and _where(data) == where:
-            return False
-        if name == "StartPod" and (data.get("node"), data.get("pod")) == where[:2]:
-            return False
-        if name == "ProbeResult" and _where(data) == where and data.get("probe") in ("liveness", "startup") \
-                and data.get("success") is False:
-            return True
-    return False
+    return _killed_at(actions[:index + 1])[index]
 
 
 def current_forms(actions: Sequence[Any]) -> list[Any]:
@@ -54,11 +63,12 @@ def current_forms(actions: Sequence[Any]) -> list[Any]:
     `success` and no `exit_code` read as its exit code; anything else as it is (`action_from_json`
     reports what is wrong with it)."""
     out: list[Any] = []
+    killed: list[bool] | None = None
     for i, data in enumerate(actions):
         if isinstance(data, dict) and data.get("action") == "ContainerExit" and "exit_code" not in data \
                 and isinstance(data.get("success"), bool):
+            killed = _killed_at(actions) if killed is None else killed
             fields = {k: v for k, v in data.items() if k != "success"}
-            failing = SIGTERM_EXIT_CODE if probe_killed(actions, i) else FAILING_EXIT
-            data = {**fields, "exit_code": 0 if data["success"] else failing}
+            data = {**fields, "exit_code": 0 if data["success"] else (SIGTERM_EXIT_CODE if killed[i] else FAILING_EXIT)}
         out.append(data)
     return out
