@@ -193,19 +193,21 @@ def reconcile(model: ClusterModel, state: ClusterState, act: Reconcile, sent: in
 
 
 def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sent: int | None = None,
-                   observed: bool = True) -> ClusterState:
+                   observed: bool = True, first_write: bool = False) -> ClusterState:
     """Run one reconcile: dequeue, decide from the cache, send the requests in order (only the
     first `sent` of them when the process dies after those: `CrashDuringReconcile`). The first
     failure ends the list; the decision's `after_failure` requests, if any, follow it (and
     count towards `sent`). A failure the decision tolerates (`Reconciliation.tolerate`) is no
     failure (`ignore`) or ends the list without requeueing the key (`forget`, even
     a decision that asked for a requeue: upstream's handleErr forgets it). With `observed`
-    False the responses reach no response observer (a guard asking what the reconcile would do)."""
+    False the responses reach no response observer (a guard asking what the reconcile would do); with
+    `first_write` the requests stop after the first that writes (`reconcile_changes`)."""
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
     decision = _decision(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), act.key,
                          ctl_state.memory, state.clock)
-    state, memory, requeue, _ = send_decision(model, state, controller, decision, act.key, sent, observed)
+    written = state.store.revision if first_write else None
+    state, memory, requeue, _ = send_decision(model, state, controller, decision, act.key, sent, observed, written)
     ctl_state = evolve(ctl_state, memory=memory)
     if requeue:
         ctl_state = ctl_state.enqueue((act.key,))
@@ -254,18 +256,9 @@ def reconcile_changes(model: ClusterModel, state: ClusterState, act: Reconcile) 
     stopping at the first request that writes or consumes the controller manager's armed failure —
     the store's revision only grows within a reconcile and nothing arms a failure again, so the
     state differs from there whatever follows (`queued_work.holds_clock` asks it of a queued key)."""
-    controller = _controller(model, act.controller)
-    ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
-    decision = _decision(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), act.key,
-                         ctl_state.memory, state.clock)
     written, armed = state.store.revision, len(state.armed_failures)
-    after, memory, requeue, _ = send_decision(model, state, controller, decision, act.key, None, False, written)
-    if after.store.revision != written or len(after.armed_failures) != armed:
-        return True
-    ctl_state = evolve(ctl_state, memory=memory)
-    if requeue:
-        ctl_state = ctl_state.enqueue((act.key,))
-    return evolve(after, controllers=after.controllers.set(act.controller, ctl_state)) != state
+    after = _reconcile_now(model, state, act, None, observed=False, first_write=True)
+    return after.store.revision != written or len(after.armed_failures) != armed or after != state
 
 
 HANDLERS: dict[type[Any], Any] = {Reconcile: reconcile, SyncInformer: sync_informer}
