@@ -82,7 +82,10 @@ def action_from_json(data: Any) -> Action:
     extra = set(data) - {"action"} - {f.name for f in attrs.fields(cls)}
     if extra:
         raise ActionError(f"{name}: unknown field(s) {', '.join(sorted(extra))}")
-    result: Action = cls(**kwargs)
+    try:
+        result: Action = cls(**kwargs)
+    except ValueError as err:  # a field's validator (`ContainerExit.exit_code`: 0–255)
+        raise ActionError(f"{name}: {err}") from None
     return result
 
 

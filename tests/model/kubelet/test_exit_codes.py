@@ -19,6 +19,7 @@ from kubeprop.model.kubelet.actions import MAX_EXIT_CODE, ContainerExit, Restart
 from kubeprop.model.kubelet.exit_codes import ExitCodes
 from kubeprop.model.kubelet.local import kubelet_state
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import ActionError, action_from_json
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 DATA = Path(__file__).parents[1] / "data" / "exits"
@@ -127,3 +128,12 @@ def test_the_codes_offered_are_one_per_class_of_the_rules(
         assert 1 in offered
     if not mine:
         assert offered == (1,)
+
+
+@pytest.mark.parametrize("code", [-1, 256, 999])
+def test_an_exit_code_out_of_range_in_a_file_is_bad_input(code: int) -> None:
+    """A counterexample file's `ContainerExit` with an exit code no process has is the file's problem
+    (`ActionError`, exit 2), not an internal error."""
+    data = {"action": "ContainerExit", "node": "worker-1", "pod": "default/p", "container": "c", "exit_code": code}
+    with pytest.raises(ActionError, match="must be an int from 0 to 255"):
+        action_from_json(data)
