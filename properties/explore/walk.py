@@ -138,7 +138,7 @@ class _Kinds:
 def _enabled(model: ClusterModel, state: ClusterState, flt: ActionFilter | None, kinds: _Kinds) -> list[Action]:
     """The actions of `state` the walk may take, in `actions` order: the enabled ones that `flt`
     lets through, of the kinds the swarm enables. A walk without `Tick` lists the actions without
-    its part (`actions_but_tick`: the same list but for `Tick`), whose clock guards cost most of a
+    its part (`actions_but_tick`: the same list but for `Tick`), whose clock guards cost about half a
     walk's list and almost never let time pass while faults keep the controllers busy (one `Tick`
     in 5,067 of FeastFlow's walk states: docs/engines.md, "Twenty-sixth round")."""
     listed = actions(model, state) if kinds.takes(Tick.__name__) else actions_but_tick(model, state)
