@@ -153,9 +153,9 @@ def test_check_on_the_cluster_searches_on_past_the_upstream_race(clusters: dict[
     controller's stale ReplicaSet lister (tests/properties/data/upstream_search/warm.yaml): the race,
     and the same search on, the same steps."""
     monkeypatch.syspath_prepend(str(UPSTREAM_SEARCH))
-    config = EngineConfig(long_runs=False, workers=1, runs=200)
+    config = EngineConfig(long_runs=False, workers=1, runs=60)
     reports = [check(UPSTREAM_SEARCH / "warm.yaml", ["rollout-surge-bound"], engine=engine, seed=1, config=config,
-                     bounds=Bounds(max_depth=30), budget=120, all_discoveries=True)
+                     bounds=Bounds(max_depth=20), budget=120, all_discoveries=True)
                for engine in ("walk", dask_engine(clusters[2]))]
     local, remote = ([(d.violation, d.trace, d.upstream) for d in r.found] for r in reports)
     assert local == remote and len(local) == 1 and local[0][2] is not None
