@@ -16,10 +16,10 @@ from kubeprop.model.cluster.restore import RestoreEtcd
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.discoveries import SearchOn, discover
+from kubeprop.properties.explore.discoveries import SETTLES, SearchOn, discover
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, excused
 from kubeprop.properties.registry import Violation, first_violation, select
-from kubeprop.properties.upstream_behaviour_search import SETTLES, SearchedOn, SearchPast, searchable, searched_on
+from kubeprop.properties.upstream_behaviour_search import SearchedOn, SearchPast, searchable, searched_on
 from kubeprop.properties.upstream_twin import states_of
 
 DATA = Path(__file__).resolve().parents[1] / "model" / "data" / "variants"
