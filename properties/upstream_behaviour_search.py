@@ -194,8 +194,8 @@ class SearchedOn:
         why = {"time-bound": "the rest of the budget", "exhausted": "every reachable state",
                "depth-bound": "within the depth bound", "state-bound": "up to the state bound",
                "runs-done": "every run"}.get(self.exit_reason, self.exit_reason)
-        cut = (f"; stopped after {self.limit:,} recognitions (each replays its trace): the search for it ended there"
-               if self.stopped else "")
+        cut = (f"; stopped after {self.limit:,} recognitions (each replays its trace): its violations past them "
+               "were passed over unjudged" if self.stopped else "")
         return (f"searched on past it for {self.steps:,} steps ({why}): no violation of {self.property} beyond known "
                 f"upstream behaviour{cut}")
 
