@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
 from restore_traces import RACE, SETTLES_AFTER_RESTORE
 
 from kubeprop.model.cluster.compose import actions, build_model
@@ -197,3 +198,37 @@ def test_discover_keeps_the_convergence_properties_past_a_known_upstream_liveloc
     results = discover(_fake([(SETTLES, "race"), (SETTLES, "mine")], configs), config, search_on=hooks)
     assert [r.violation.message for r in results[:2]] == ["race", "mine"]
     assert [p.name for p in select(configs[-1].properties)] == ["node-not-overcommitted"]
+
+
+def _livelock_engine(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
+    """A stand-in engine whose one run is SETTLES_AFTER_RESTORE, ending in the Endpoints controller's
+    livelock (while a convergence property is selected), then nothing: it asks its excuse as an
+    engine does at a convergence verdict."""
+    if not config.convergence_properties():
+        return EngineResult("livelock", "runs-done", stats=EngineStats(0.1, 1))
+    livelock = Violation(SETTLES, "the cluster did not settle within 5000 steps")
+    found = excused(config.excuse, livelock, lambda: SETTLES_AFTER_RESTORE)
+    if found is None:
+        return EngineResult("livelock", "runs-done", stats=EngineStats(0.1, 40))
+    return EngineResult("livelock", "violation", found, SETTLES_AFTER_RESTORE, EngineStats(0.1, 24))
+
+
+def test_check_searches_on_past_the_known_livelock_for_the_convergence_properties(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`check` records the livelock as known upstream behaviour and runs again for the convergence
+    properties, past it, instead of dropping them; the table judges them."""
+    from kubeprop.counterexamples.api import check
+    from kubeprop.properties.cli.check_table import _cell
+    from kubeprop.properties.explore.runner import ENGINES
+
+    monkeypatch.setitem(ENGINES, "livelock", _livelock_engine)
+    report = check(RESTORE, ["workloads-ready", "node-not-overcommitted"], engine="livelock", all_discoveries=True,
+                   budget=60)
+    assert [(d.violation.property, d.upstream and d.upstream.name) for d in report.found] == [
+        (SETTLES, "etcd-restore-reissues-endpoints-version")]
+    (searched,) = report.searched_on
+    assert (searched.property, searched.steps, searched.found) == (SETTLES, 40, False)
+    assert "no violation of settles beyond known upstream behaviour" in searched.line()
+    # judged past the livelock: no longer "not judged (no settle)" (the stand-in is not listed as
+    # an engine that judges convergence, hence "not checked")
+    assert _cell(report, select(["workloads-ready"])[0], vacuous=False) == "not checked"
