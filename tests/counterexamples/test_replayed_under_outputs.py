@@ -173,6 +173,17 @@ def test_a_huge_value_is_escaped_on_the_page_and_in_the_gate(hostile: Path) -> N
     assert "<br>`replays under: overloadRequest=\"list pods <script>" in cell and len(cell) < 1000
 
 
+def test_a_stale_scenario_names_a_huge_value_cut(hostile: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What differs, recorded → replayed (`scenario_diff.difference_words`), cuts both values."""
+    other = Path("web-other.yaml")
+    other.write_text(Path("web-v131.yaml").read_text(encoding="utf-8")
+                     .replace(json.dumps(HUGE)[-20:], json.dumps(HUGE[:-1] + "y")[-20:]), encoding="utf-8")
+    assert main(["replay", str(hostile), "--scenario", str(other)]) == 3
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("STALE ") and "parameters overloadRequest \"list pods <script>" in last
+    assert " → \"list pods <script>" in last and len(last) < 1500, len(last)
+
+
 def _nested(path: Path, where: str, depth: int) -> Path:
     """The file at `path` with overloadClients nested `depth` lists deep, in its scenario or model.parameters."""
     data = json.loads(path.read_text(encoding="utf-8"))
