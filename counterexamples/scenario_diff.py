@@ -40,6 +40,8 @@ MAX_FIELDS = 3
 """At most this many fields named per changed object."""
 MAX_STEP = 90
 """A workload step's command is cut to this many characters."""
+MAX_VALUE = 80
+"""A parameter's value is cut to this many characters in words (`value_words`)."""
 RELEASE = "v1.33"
 """The release the parameters' defaults follow (docs/release.md)."""
 
@@ -51,8 +53,11 @@ the manifests, the workload and the parameters, which are compared item by item)
 
 
 def value_words(value: object) -> str:
-    """A parameter's value as a scenario file spells it: `false`, `40`, `"x"`, `["a"]`."""
-    return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+    """A parameter's value as a scenario file spells it: `false`, `40`, `"x"`, `["a"]`; one longer
+    than `MAX_VALUE` characters cut, with its length (`"xx…" (1048578 characters)`): a value is data
+    from a file, and a list or a string can be as long as the file."""
+    text = json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+    return text if len(text) <= MAX_VALUE else f"{text[:MAX_VALUE - 1]}… ({len(text)} characters)"
 
 
 def in_force(parameters: Mapping[str, Any], variant: str = "correct") -> dict[str, Any]:
