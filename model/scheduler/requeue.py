@@ -21,9 +21,13 @@ Upstream (`kubernetes/kubernetes` v1.33):
   for a parked pod asks the hints of the pod's *own* update events.
 * The hints (`pkg/scheduler/framework/plugins/*`, EventsToRegister): InterPodAffinity
   (`interpodaffinity/plugin.go` isSchedulableAfterPodChange, Pod/Add|UpdatePodLabel|Delete):
-  an added assigned pod matching all of the pod's required affinity terms, an updated one that
-  starts to match them or stops matching its anti-affinity terms; an unassigned pod (the parked
-  pod itself) never. PodTopologySpread (`podtopologyspread/plugin.go`
+  an added assigned pod matching all of the pod's required affinity terms (an added pod helps
+  no other InterPodAffinity rejection). Its label hint queues an updated assigned pod only when it
+  starts to match all the affinity terms or stops matching all the anti-affinity terms, and never
+  the parked pod's own label change; the model queues on every such label change, since one may
+  also lift a single anti-affinity term or an existing pod's anti-affinity towards the parked pod
+  (upstream then waits for the flush, and `scheduler-decisions-sound` would report a pod parked
+  although it fits). PodTopologySpread (`podtopologyspread/plugin.go`
   isSchedulableAfterPodChange, Pod/Add|UpdatePodLabel|Delete): an assigned pod of the pod's
   namespace, or the pod itself (the hint further asks that the labels match a constraint's
   selector: the model queues without that test). TaintToleration (`tainttoleration/
@@ -107,14 +111,9 @@ def _assigned_pod_hint(plugins: frozenset[str], target: Pod | None, old: Pod | N
     if old is None:
         return (("InterPodAffinity" in plugins and _matches_all(required_terms(target, anti=False), new))
                 or ("PodTopologySpread" in plugins and same_namespace))
-    if old.metadata.labels != new.metadata.labels:  # UpdatePodLabel
-        if "PodTopologySpread" in plugins and same_namespace:
-            return True
-        if "InterPodAffinity" in plugins:
-            terms, anti = required_terms(target, anti=False), required_terms(target, anti=True)
-            if (not _matches_all(terms, old) and _matches_all(terms, new)) or (
-                    _matches_all(anti, old) and not _matches_all(anti, new)):
-                return True
+    if old.metadata.labels != new.metadata.labels and (  # UpdatePodLabel
+            "InterPodAffinity" in plugins or ("PodTopologySpread" in plugins and same_namespace)):
+        return True
     return "NodeResourcesFit" in plugins and _scaled_down(old, new)  # UpdatePodScaleDown
 
 
@@ -129,8 +128,8 @@ def own_update_moves(plugins: frozenset[str], old: Pod | None, new: Pod) -> bool
             return True
         if "NodeUnschedulable" in plugins and any(t.tolerates(_UNSCHEDULABLE_TAINT) for t in new.spec.tolerations):
             return True
-    if old.metadata.labels != new.metadata.labels and "PodTopologySpread" in plugins:  # UpdatePodLabel
-        return True
+    if old.metadata.labels != new.metadata.labels and plugins & {"InterPodAffinity", "PodTopologySpread"}:
+        return True  # UpdatePodLabel
     return "NodeResourcesFit" in plugins and _scaled_down(old, new)  # UpdatePodScaleDown
 
 
