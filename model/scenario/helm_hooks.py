@@ -16,8 +16,8 @@ then runs the `pre-install` hooks (`execHook(rel, release.HookPreInstall)`), cre
 
 So, faithfully to `helm install` of the chart, the loader (`skip_reason`, through
 `manifests.read_manifests`' skip rule) leaves out, undecoded, every object whose hook events
-name an event helm does not know, or neither `pre-install` nor `post-install`: a test Pod is not created as a normal pod that the
-checker would then run. `kubeprop validate` and `kubeprop check` name each in a note
+name an event helm does not know, or neither `pre-install` nor `post-install`: a test Pod is not
+created as a normal pod that the checker would then run. `kubeprop validate` and `kubeprop check` name each in a note
 (`skipped_note`). An install hook (`pre-install`, `post-install`, say a migration Job) is kept
 and created with the other objects in file order: the model does not run hooks in helm's phases
 (before the manifest; after it) nor apply their `helm.sh/hook-delete-policy`, and says
