@@ -19,6 +19,7 @@ from kubeprop.model.cluster import actions, build_model, initial_state
 from kubeprop.model.cluster.drive import fair_run, run
 from kubeprop.model.kubelet.actions import ContainerExit
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.properties.cli.main import main
 from kubeprop.properties.registry import select
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,3 +106,23 @@ def test_success_false_is_143_while_the_container_is_killed_for_a_failed_probe()
     assert codes([probe, {"action": "StartPod", "node": "n", "pod": "default/p"}, _exit(False)]) == [1]
     new = {"action": "ContainerExit", "node": "n", "pod": "default/p", "container": "c", "exit_code": 42}
     assert current_forms([new, "junk"]) == [new, "junk"]  # the current form, and what the reader reports
+
+
+@pytest.mark.parametrize("field", ["node", "pod", "container"])
+@pytest.mark.parametrize("value", [["x"], {"a": 1}])
+def test_an_old_form_naming_its_container_by_a_list_or_map_is_bad_input(field: str, value: object,
+                                                                         tmp_path: Path) -> None:
+    """trial18: a `ContainerExit` or `ProbeResult` whose node, pod or container is a list or map ended
+    the read as an internal error (TypeError: unhashable type, exit 4); it is the file's problem, named
+    at its field (exit 2)."""
+    probe = {"action": "ProbeResult", "node": "n", "pod": "default/p", "container": "c", "probe": "liveness",
+             "success": False}
+    for trace in ([{**_exit(False), field: value}], [{**probe, field: value}, _exit(False)]):
+        forms = current_forms(trace)
+        assert forms[-1]["exit_code"] == 1  # never counted as being killed
+    path = tmp_path / "hostile.json"
+    data = json.loads((JOB_FILES / "suspend-finished-pod.json").read_text(encoding="utf-8"))
+    exits = [i for i, entry in enumerate(data["trace"]) if entry["action"]["action"] == "ContainerExit"]
+    data["trace"][exits[0]]["action"] = {**_exit(False), field: value}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["replay", str(path)]) == 2
