@@ -46,6 +46,8 @@ EXPECTED: dict[str, Verdict] = {
     "tests/model/data/job/suspend-finished-pod.json": Verdict.PASSES,
     "tests/model/data/job/suspend-crash-released.json": Verdict.REPRODUCES,
     # test_builtin_names.py and the gate tests' corpus
+    # test_reliance.py: a drain that timed out on a crashed node (trial18)
+    "tests/properties/cli/data/drain-crash/drain-timeout.json": Verdict.REPRODUCES,
     "tests/properties/cli/data/rs-corpus/replicaset-no-overcreation-eb578814298c.json": Verdict.REPRODUCES,
     # test_reliance.py, and docs/cli.md (`kubeprop replay …partition-and-init-containers.json # exit 1`)
     "tests/properties/cli/data/slow-init/partition-and-init-containers.json": Verdict.REPRODUCES,
