@@ -98,21 +98,24 @@ def test_bump_and_mark_compacted() -> None:
 def test_watches_ahead_of_the_restored_revision_resume_and_keep_their_cache() -> None:
     """The restarted API server's cacher accepts a watch from a resourceVersion ahead of the
     restored revision (cacher.go Watch: no wait without SendInitialEvents; watch_cache.go
-    getAllEventsSinceLocked fails only "too old"): no cache is stale, each keeps what it held —
-    the rollout made after the backup included — and none gets an event or a relist, since the
-    restored store is below every one of them. The model used to mark them stale ("too large
-    resource version", which answers a LIST, not a watch) and relist them."""
+    getAllEventsSinceLocked fails only "too old"): such a cache is not stale, keeps what it held —
+    the rollout made after the backup included — and gets no event, the restored store being
+    below it. A watch from below the restored revision is too old for the restarted cacher, whose
+    history begins there: 410, relist (the cache kept until then). The model used to mark the
+    caches ahead stale ("too large resource version", which answers a LIST, not a watch)."""
     model = _model()
     state = _rolled_out_after_backup(model)
     restored = step(model, state, RestoreEtcd())
-    ahead = 0
+    revision, ahead = restored.store.revision, []
     for component, informer in restored.informers.items():
         for resource, cache in informer.resources.items():
             before = state.informers[component].resources[resource]
-            assert not cache.stale and cache == before, (component, resource)
-            ahead += before.revision > restored.store.revision
-    assert ahead, "the rollout's events reached some cache before the restore"
-    assert not [a for a in actions(model, restored) if isinstance(a, Deliver | Relist)]
+            assert cache.objects == before.objects, (component, resource)
+            assert cache.stale == (before.revision < revision), (component, resource)
+            ahead += [(component, resource)] if before.revision > revision else []
+    assert ("controller-manager", "replicasets.apps") in ahead, "the rollout's events reached the caches"
+    assert not [a for a in actions(model, restored) if isinstance(a, Deliver)]
+    assert not [a for a in actions(model, restored) if isinstance(a, Relist) and (a.component, a.resource) in ahead]
 
 
 def _label(model: ClusterModel, state: ClusterState, value: str) -> ClusterState:
@@ -161,12 +164,18 @@ def test_with_mark_compacted_every_watch_gets_410_and_relists() -> None:
     assert all(c.stale for i in restored.informers.values() for c in i.resources.values())
 
 
-def test_bump_without_mark_compacted_leaves_watchers_with_ghosts() -> None:
-    """etcd's warning: --bump-revision alone keeps old watches alive on the new history."""
+def test_bump_without_mark_compacted_still_relists_every_watch() -> None:
+    """etcd warns that --bump-revision alone keeps old watches on etcd alive on the new history;
+    the restarted API servers' watch caches, though, begin their history at the bumped revision
+    (watch_cache.go getAllEventsSinceLocked), so every reflector's re-watch from below it gets 410
+    and relists: no ghost survives. The model used to resume those watches on etcd's history and
+    keep the forgotten ReplicaSet cached, with no event to remove it."""
     model = _model(etcdRestoreBumpRevision=1000)
     restored = step(model, _rolled_out_after_backup(model), RestoreEtcd())
-    cache = restored.informers["controller-manager"].resources["replicasets.apps"]
-    assert not cache.stale and len(cache.objects) == 2 and len(list(restored.store.list("replicasets.apps"))) == 1
+    assert all(c.stale for i in restored.informers.values() for c in i.resources.values())
+    relisted = step(model, restored, Relist("controller-manager", "replicasets.apps"))
+    cache = relisted.informers["controller-manager"].resources["replicasets.apps"]
+    assert len(cache.objects) == 1 == len(list(restored.store.list("replicasets.apps")))
 
 
 def test_a_restore_rebuilds_the_members_and_heals_a_lost_quorum() -> None:
