@@ -83,8 +83,12 @@ from kubeprop.properties.upstream_behaviour_restore import (
     RESTORE_ASSUMED_SUMMARY,
     RESTORE_RESYNC_CITATIONS,
     RESTORE_RESYNC_SUMMARY,
+    RESTORE_WATCH_AHEAD_CITATIONS,
+    RESTORE_WATCH_AHEAD_PROPERTIES,
+    RESTORE_WATCH_AHEAD_SUMMARY,
     restore_left_pod_assumed,
     restore_stalls_until_resync,
+    restore_watch_ahead_missed_events,
 )
 from kubeprop.properties.upstream_behaviour_scheduler import (
     BIND_RACE_CITATIONS,
@@ -337,6 +341,10 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
     UpstreamBehaviour(name="read-write-once-volume-not-attached", property="read-write-once-volume-on-one-node",
                       summary=UNATTACHED_RWO_SUMMARY, citations=UNATTACHED_RWO_CITATIONS,
                       recognize=unattached_read_write_once),
+    *(UpstreamBehaviour(name="etcd-restore-watch-ahead-misses-events", property=prop,
+                        summary=RESTORE_WATCH_AHEAD_SUMMARY, citations=RESTORE_WATCH_AHEAD_CITATIONS,
+                        recognize=restore_watch_ahead_missed_events)
+      for prop in RESTORE_WATCH_AHEAD_PROPERTIES),
 )
 """Every known upstream behaviour, in the order they are matched."""
 

@@ -12,6 +12,7 @@ from kubeprop.model.api.apps import ReplicaSet
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.cluster.drive import settle
+from kubeprop.model.cluster.informers import WATCH_CACHE, filters
 from kubeprop.model.cluster.restore import RestoreEtcd
 from kubeprop.model.controllers.base import decide, queued
 from kubeprop.model.state.actions import Action
@@ -184,3 +185,92 @@ RESTORE_RESYNC_CITATIONS = (
     "https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#restoring-an-etcd-cluster "
     "('restart Kubernetes components ... to ensure that they don't rely on some stale data')",
 )
+
+
+def _ahead_of_restore(states: Sequence[ClusterState], trace: Sequence[Action]) -> dict[tuple[str, str], int]:
+    """The caches a restore in the trace left watching from ahead of the restored revision, and
+    the revision each watches from: (component, resource) → R, for every cache (not the API
+    server's own watch cache) that after the restore is live (not awaiting a relist) at a revision
+    R above the store's. With the components' restart or with `--bump-revision` past every cache
+    there is none; with `--mark-compacted` every cache is below the compacted revision and relists."""
+    ahead: dict[tuple[str, str], int] = {}
+    for i, act in enumerate(trace):
+        if not isinstance(act, RestoreEtcd):
+            continue
+        after = states[i + 1]
+        for component, informer in after.informers.sorted_items():
+            for resource, cache in informer.resources.sorted_items():
+                if component != WATCH_CACHE and not cache.stale and cache.revision > after.store.revision:
+                    ahead[(component, resource)] = cache.revision
+    return ahead
+
+
+def _missed_event(states: Sequence[ClusterState], trace: Sequence[Action], component: str, resource: str,
+                  revision: int) -> bool:
+    """The cache (`component`, `resource`), left ahead at `revision` by a restore, never gets an
+    event it needs: at the restore it held a version of an object other than the restored store's
+    (what the restore forgot or took back; no event will correct it until a write of that object
+    above `revision`), or a write after the restore was of `resource` at a revision up to
+    `revision` (the watch skips it)."""
+    keep = filters(component).get(resource)
+    for i, act in enumerate(trace):
+        if not isinstance(act, RestoreEtcd):
+            continue
+        store, cache = states[i + 1].store, states[i + 1].informers[component].resources.get(resource)
+        if cache is None:
+            continue
+        stored = {o.metadata.uid: o.metadata.resource_version for o in store.list(resource)
+                  if keep is None or keep(o)}
+        cached = {o.metadata.uid: o.metadata.resource_version for o in cache.objects.values()}
+        if stored != cached:
+            return True
+        for before, now in zip(states[i + 1:-1], states[i + 2:], strict=True):
+            if any(e.key.resource == resource and before.store.revision < e.revision <= revision
+                   for e in now.store.events):
+                return True
+    return False
+
+
+def restore_watch_ahead_missed_events(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
+                                      violation: Violation) -> bool:
+    """A restore left a component's cache watching from a resourceVersion ahead of the restored
+    revision (no `--bump-revision` past it, no `--mark-compacted`, no restart of the components),
+    and that cache missed an event: it kept objects the restore forgot or took back, or the watch
+    skipped a write made after the restore at a revision it had already passed."""
+    if model.parameter("etcdRestoreRestartsComponents"):
+        return False
+    return any(_missed_event(states, trace, component, resource, revision)
+               for (component, resource), revision in _ahead_of_restore(states, trace).items())
+
+
+RESTORE_WATCH_AHEAD_SUMMARY = (
+    "After an etcd restore without --bump-revision (etcdutl's default) the store's revision goes back to the "
+    "snapshot's, while the restarted API server accepts a re-watch from a resourceVersion ahead of it: the cacher "
+    "does not wait for that revision (it waits only for a watch that asks for initial events) and sends only "
+    "events above it. A component whose cache was ahead keeps every object the restore forgot or took back, and "
+    "silently misses every event until the store's revision passes its own: its kubelet keeps running pods the "
+    "store forgot, the scheduler never sees pods created meanwhile, a controller acts on owners that no longer "
+    "exist, and the ReplicaSet controller, which counts a creation only on its pod's ADD event, waits for its "
+    "expectations to expire and creates the pods again. This is what `etcdutl snapshot restore --bump-revision` "
+    "with `--mark-compacted` is for (then every watch gets 410 Gone and relists), or the restart of the "
+    "components (`etcdRestoreRestartsComponents: true`).")
+RESTORE_WATCH_AHEAD_CITATIONS = (
+    "staging/src/k8s.io/client-go/tools/cache/reflector.go watch (the re-watch after a broken watch asks "
+    "ResourceVersion: LastSyncResourceVersion(), no SendInitialEvents)",
+    "staging/src/k8s.io/apiserver/pkg/storage/cacher/cacher.go Watch, waitUntilWatchCacheFreshAndForceAllEvents "
+    "(waits only when SendInitialEvents); watch_cache.go getAllEventsSinceLocked (fails only with 'too old resource "
+    "version'); cache_watcher.go process ('only send events newer than resourceVersion')",
+    "https://github.com/etcd-io/etcd/issues/16028 and https://github.com/etcd-io/etcd/pull/16029 (`--bump-revision` "
+    "with `--mark-compacted`: after a restore the revision goes back, and watchers ahead of it miss events)",
+    "pkg/controller/replicaset/replica_set.go addPod (CreationObserved on an ADD event); "
+    "pkg/controller/controller_utils.go ExpectationsTimeout (5 minutes)",
+    "https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#restoring-an-etcd-cluster "
+    "('restart Kubernetes components ... to ensure that they don't rely on some stale data')",
+)
+RESTORE_WATCH_AHEAD_PROPERTIES = (
+    "no-orphan-pods-running", "restore-no-forgotten-owner-writes", "replicaset-no-overcreation",
+    "deployments-complete", "workloads-ready", "schedulable-pods-bound", "endpoints-match-ready-pods",
+    "endpoints-ready-pods", "settles")
+"""What a cache that misses events after a restore can break: a kubelet runs pods the store forgot and not those
+it brought back; a controller writes for a forgotten owner or creates pods again once its expectations expire;
+pods created meanwhile are never scheduled, counted or put in endpoints, and a cluster may settle so or loop."""

@@ -15,20 +15,21 @@ is old". What that does to a running cluster, upstream:
   healed by the restore).
 - Kubernetes' procedure ("Operating etcd clusters for Kubernetes", Restoring an etcd cluster):
   stop every API server, restore, start them again. The restarted API servers break every watch;
-  each reflector watches again from its last resourceVersion
-  (`staging/src/k8s.io/client-go/tools/cache/reflector.go`): ahead of the restored revision it
-  gets "too large resource version", at or before the compacted revision "410 Gone", and relists
-  either way; in between it resumes on the restored history, keeping whatever it cached. The
-  project "also recommends restarting Kubernetes components (kube-scheduler,
-  kube-controller-manager, kubelet) to ensure that they don't rely on some stale data":
-  `etcdRestoreRestartsComponents` (default false: the etcd steps alone).
+  each reflector watches again from its last resourceVersion (`_rewatch`): below the restored
+  revision it gets "410 Gone" from the restarted API server's watch cache, whose history starts
+  there, and relists; otherwise the watch starts, also from a resourceVersion ahead of the
+  restored revision — the cacher does not wait for it and sends only events above it, so such a
+  cache keeps whatever it held and silently misses every event until the store's revision passes
+  its own (what `--bump-revision` is for). The project "also recommends restarting Kubernetes
+  components (kube-scheduler, kube-controller-manager, kubelet) to ensure that they don't rely
+  on some stale data": `etcdRestoreRestartsComponents` (default false: the etcd steps alone).
 - Until a component relists or restarts it acts on its cache, which may hold objects the store
   forgot; kubelets keep running the containers of pods the store forgot (they kill them once a
-  relist shows the pods gone) and find pods the store remembers but they had stopped.
+  relist shows the pods gone; a cache ahead of the restored revision never relists, so until the
+  kubelet restarts) and find pods the store remembers but they had stopped.
 
 Model choices: UIDs and generated names keep being drawn from the pre-restore counters (upstream
-they are random, so a restored cluster does not reissue them); the restore takes no model time;
-the cacher's 3 s wait for a too-large resourceVersion to appear is left out.
+they are random, so a restored cluster does not reissue them); the restore takes no model time.
 
 `Backup` also keeps ghost facts for the restore properties (`kubeprop.properties.restore`): the
 UID counters the restore forgot (objects created after the snapshot).
@@ -147,10 +148,30 @@ def restored_store(model: ClusterModel, current: Store, snapshot: Store) -> Stor
 
 
 def _rewatch(model: ClusterModel, state: ClusterState, before: Store) -> ClusterState:
-    """Every watch breaks with the API servers' restart; a reflector whose resourceVersion is
-    ahead of the store or compacted away must relist (its cache stays until it does). With
-    instant caches every component reads the restored store at once and its handlers see the
-    relist (`_instant_relist`)."""
+    """Every watch breaks with the API servers' restart, and each reflector watches again from its
+    last resourceVersion R (`staging/src/k8s.io/client-go/tools/cache/reflector.go` `watch`:
+    `ResourceVersion: r.LastSyncResourceVersion()` and no `SendInitialEvents`, whether or not the
+    WatchListClient gate is on: it changes only the LIST of `ListAndWatch`). The restarted API
+    server's cacher (`staging/src/k8s.io/apiserver/pkg/storage/cacher/cacher.go` `Watch`) answers:
+
+    - R below the restored revision S (and so below any compacted one): "too old resource
+      version", 410 Gone. The restarted cacher's history begins at its first LIST, at S
+      (`watch_cache.go` `getAllEventsSinceLocked`: `oldest = listResourceVersion + 1`, and
+      `resourceVersion < oldest-1` is too old), so whatever etcd's own history still holds —
+      `--mark-compacted` or not — the cache is stale and relists, keeping its objects until then;
+    - R at S resumes and misses nothing;
+    - R ahead of S resumes too: the cacher waits for a fresh enough cache only when the watch
+      asks for initial events (`waitUntilWatchCacheFreshAndForceAllEvents`),
+      `getAllEventsSinceLocked` fails only for a too old R, and the watcher sends only events
+      above R (`cache_watcher.go`). Such a cache
+      keeps what it holds, the objects the restore forgot too, and silently misses every event
+      up to R (`informers.component_enabled` offers only events above a cache's revision) — the
+      reason for `etcdutl snapshot restore --bump-revision` and `--mark-compacted`
+      (etcd-io/etcd#16028, #16029). "Too large resource version" answers a LIST or GET at R
+      (`watch_cache.go` `waitUntilFreshAndBlock`), which a re-watch does not send.
+
+    The API server's own watch cache lists afresh. With instant caches every component reads the
+    restored store at once and its handlers see the relist (`_instant_relist`)."""
     if model.instant_caches:
         return _instant_relist(model, state, before)
     informers = dict(state.informers)
@@ -159,10 +180,8 @@ def _rewatch(model: ClusterModel, state: ClusterState, before: Store) -> Cluster
         if component == WATCH_CACHE:
             informers[component] = fresh_informer(model, state, component)
             continue
-        resources = {
-            r: evolve(c, stale=True) if c.revision > store.revision or c.revision < store.compacted else c
-            for r, c in informer.resources.items()
-        }
+        resources = {r: evolve(c, stale=True) if c.revision < store.revision else c
+                     for r, c in informer.resources.items()}
         informers[component] = InformerState(FrozenMap(resources))
     return evolve(state, informers=FrozenMap(informers))
 

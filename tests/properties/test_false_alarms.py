@@ -78,11 +78,12 @@ def test_the_seed_and_fault_count_reach_every_cell_and_name_the_output(tmp_path:
 def test_a_violation_is_upstream_intended_or_a_false_alarm(tmp_path: Path) -> None:
     bench = _bench()
     name = "tests/model/data/variants/restore.yaml"
-    report = check(REPO / name, ["rollout-surge-bound", "resource-versions-monotonic"], engine="bfs",
+    # (no client lists again after restore.yaml's restore: caches ahead of the restored revision resume
+    # their watches, the others relist at it — `resource-versions-monotonic` holds there; restore18)
+    report = check(REPO / name, ["rollout-surge-bound"], engine="bfs",
                    bounds=Bounds(max_depth=6, max_states=20_000), all_discoveries=True)
     verdicts = {d.violation.property: bench.classify(name, report, d).verdict for d in report.found}
     assert verdicts["rollout-surge-bound"] == "upstream: deployment-stale-replicaset-lister"
-    assert verdicts["resource-versions-monotonic"] == "upstream: etcd-restore-rewinds-resource-versions"
     # a violation no entry recognizes (a livelock with no restore in its trace) is intended where
     # the campaign says so, and a false alarm anywhere else until explained
     unsettled = Discovery(Violation("settles", "the cluster did not settle within 5000 steps"), ())

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kubeprop.model.api.core import ConfigMap
+from kubeprop.model.api.meta import ObjectMeta
+from kubeprop.model.api.server import Request
 from kubeprop.model.cluster.compose import build_model, initial_state, step
 from kubeprop.model.cluster.drive import FairPolicy, settle
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.controllers.base import Reconcile
-from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.scenario.load import ADMIN, load_scenario
 from kubeprop.model.scheduler.component import Bind
-from kubeprop.model.state.actions import Action, Quiesce, UserStep
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.actions import Action, Deliver, Quiesce, UserStep
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
+from kubeprop.model.state.informer import next_event
 from kubeprop.properties.registry import Violation, first_violation, select
-from kubeprop.properties.upstream_behaviour import match
+from kubeprop.properties.upstream_behaviour import match, states_of
+from kubeprop.properties.upstream_behaviour_restore import restore_watch_ahead_missed_events
 
 RESTORE = Path(__file__).resolve().parents[1] / "model" / "data" / "variants" / "restore.yaml"
 
@@ -107,3 +112,72 @@ def test_a_workload_that_is_not_stalled_after_a_restore_is_not_recognized() -> N
     for named in ("Deployment default/web", "Deployment default/other"):
         made_up = Violation("deployments-complete", "made up", (named,))
         assert match(model, made_up, trace) is None, named
+
+
+FORGOTTEN_OWNER_TRACE: tuple[Action, ...] = (
+    SnapshotEtcd(), UserStep(0), Deliver("controller-manager", "deployments.apps", 11),
+    Reconcile("deployment", "default/web"), Deliver("controller-manager", "replicasets.apps", 12), RestoreEtcd(),
+    Reconcile("replicaset", "default/web-685c7fd66b"))
+"""`kubeprop check restore.yaml` (seed 3): the controller manager's ReplicaSet cache, ahead of the
+restored revision, keeps the forgotten ReplicaSet, and the ReplicaSet controller creates pods for it."""
+
+MADE_UP = Violation("no-orphan-pods-running", "made up", ())
+
+
+def _watch_ahead(parameters: dict[str, object], trace: tuple[Action, ...]) -> bool:
+    model = build_model(load_scenario(RESTORE), parameters=parameters or None)
+    return restore_watch_ahead_missed_events(model, states_of(model, trace), trace, MADE_UP)
+
+
+def test_a_cache_left_ahead_that_keeps_a_forgotten_object_is_upstream_behaviour() -> None:
+    model = build_model(load_scenario(RESTORE))
+    states = states_of(model, FORGOTTEN_OWNER_TRACE)
+    violation = first_violation(model, states[-1], select(["restore-no-forgotten-owner-writes"]))
+    assert violation is not None
+    found = match(model, violation, FORGOTTEN_OWNER_TRACE)
+    assert found is not None and found.name == "etcd-restore-watch-ahead-misses-events"
+    assert _watch_ahead({}, FORGOTTEN_OWNER_TRACE)
+
+
+def test_the_procedure_leaves_no_cache_ahead_of_the_restore() -> None:
+    """With the components' restart every cache is listed afresh; with --bump-revision and
+    --mark-compacted every cache is below the compacted revision and relists: none is ahead."""
+    assert not _watch_ahead({"etcdRestoreRestartsComponents": True}, FORGOTTEN_OWNER_TRACE[:-1])
+    procedure = {"etcdRestoreBumpRevision": 1000, "etcdRestoreMarkCompacted": True}
+    assert not _watch_ahead(procedure, FORGOTTEN_OWNER_TRACE[:-1])
+
+
+def test_a_restore_no_cache_was_ahead_of_is_not_recognized() -> None:
+    """The rollout's writes reached no cache before the restore: every cache resumes at or below
+    the restored revision and misses nothing, though the restore took the revision back."""
+    assert not _watch_ahead({}, (SnapshotEtcd(), UserStep(0), RestoreEtcd()))
+
+
+def _configmap(model: ClusterModel, state: ClusterState, verb: str) -> ClusterState:
+    """A user's create or delete of the ConfigMap default/settings."""
+    request = (Request(verb="create", user=ADMIN, obj=ConfigMap(metadata=ObjectMeta(name="settings",
+                                                                                    namespace="default")))
+               if verb == "create" else
+               Request(verb="delete", user=ADMIN, resource="configmaps", namespace="default", name="settings"))
+    state, response = send(model, state, ADMIN, request, "user")
+    assert response.ok, response
+    return state
+
+
+def test_a_write_the_cache_ahead_skips_is_recognized_when_it_held_nothing_forgotten() -> None:
+    """Backup (revision S); a ConfigMap created and deleted, both delivered to the controller
+    manager (its cache S+2, the snapshot's ConfigMaps: nothing forgotten); restore; the ConfigMap
+    created again at S+1, which that watch skips. The history is built with a user's requests,
+    which are no actions: its trace names the restore and, for each write, the step it stands in."""
+    model = build_model(load_scenario(RESTORE))
+    cm = "controller-manager"
+    state = step(model, settle(model, initial_state(model)).state, SnapshotEtcd())
+    for verb in ("create", "delete"):
+        state = _configmap(model, state, verb)
+        state = step(model, state, Deliver(cm, "configmaps", state.store.revision))
+    restored = step(model, state, RestoreEtcd())
+    written = _configmap(model, restored, "create")
+    assert not next_event(written.store, written.informers[cm].resources["configmaps"], "configmaps")
+    trace = (RestoreEtcd(), UserStep(0))
+    assert restore_watch_ahead_missed_events(model, (state, restored, written), trace, MADE_UP)
+    assert not restore_watch_ahead_missed_events(model, (state, restored, restored), trace, MADE_UP)
