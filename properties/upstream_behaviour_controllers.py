@@ -126,20 +126,37 @@ def stale_replicaset_lister(model: ClusterModel, states: Sequence[ClusterState],
                              violation: Violation) -> bool:
     """A sync of the Deployment, reading a ReplicaSet cache that was behind the store, created or
     scaled up a ReplicaSet so that the stored ReplicaSets ask for more than replicas + maxSurge
-    pods, though they did not before the sync (within its cache's view the sync kept the bound)."""
+    pods, though they did not before the sync (within its cache's view the sync kept the bound);
+    and the over-surge is still that sync's: since it, nothing but the Deployment controller's own
+    syncs of the Deployment raised a ReplicaSet's spec.replicas or gave the Deployment another
+    ReplicaSet (`_raised_by_another`). A user's operator scaling a ReplicaSet up after the race
+    breaks the bound on its own account: that violation is the user's."""
     key = violation.named("Deployment")
     if key is None or model.instant_caches:
         return False
     namespace, _, name = key.partition("/")
+    recognized = False
     for before, after, act in zip(states, states[1:], trace, strict=False):
-        if not _syncs(act, "deployment", key):
-            continue
         d = after.store.get(ObjectKey("deployments.apps", namespace, name))
-        if isinstance(d, Deployment) and _cache_behind(before, d) and not _over_surge(before, d) \
-                and _over_surge(after, d):
-            return True
-    return False
+        if not isinstance(d, Deployment):
+            recognized = False
+        elif _syncs(act, "deployment", key):
+            if _cache_behind(before, d) and not _over_surge(before, d) and _over_surge(after, d):
+                recognized = True
+        elif _raised_by_another(before, after, d):
+            recognized = False
+    return recognized
 
+
+def _raised_by_another(before: ClusterState, after: ClusterState, d: Deployment) -> bool:
+    """A step that is not a sync of `d` by the Deployment controller raised the spec.replicas of
+    one of `d`'s ReplicaSets, as stored, or gave `d` a ReplicaSet asking for pods (created one, or
+    one adopted: a ReplicaSet that was not `d`'s counts as 0)."""
+    ns, uid = d.metadata.namespace, d.metadata.uid
+    was = _owned_sets(list(before.store.list("replicasets.apps", ns)), uid)
+    now = _owned_sets(list(after.store.list("replicasets.apps", ns)), uid)
+    return any((rs.spec.replicas or 0) > (old.spec.replicas or 0 if (old := was.get(n)) is not None else 0)
+               for n, rs in now.items())
 
 
 def _owned_pods(state: ClusterState, resource: str, key: str) -> set[str]:
