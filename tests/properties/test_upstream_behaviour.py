@@ -17,6 +17,7 @@ from kubeprop.model.cluster.compose import actions, build_model
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
+from kubeprop.model.kubelet.actions import CleanupOrphan, StopGracefully
 from kubeprop.model.kubelet.component import StartPod, SyncPodStatus
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.component import Bind, Schedule
@@ -270,6 +271,12 @@ def test_a_restore_that_unbinds_a_running_pod_runs_it_on_two_nodes_upstream() ->
     # the same violation on a trace without the restore is not recognized
     without = [act for act in trace if not isinstance(act, RestoreEtcd)]
     assert match(model, violation, without) is None
+    # worker-1's kubelet sees the pod gone from its node and stops the first copy: the race is over,
+    # and a violation claimed after that is not the race's (recog18)
+    _step_where(model, trace, lambda a: isinstance(a, Deliver) and a.component == "kubelet/worker-1")
+    trace += [CleanupOrphan(node="worker-1", pod=pod), StopGracefully(node="worker-1", pod=pod)]
+    assert first_violation(model, states_of(model, trace)[-1], select(["one-running-pod-per-identity"])) is None
+    assert match(model, violation, trace) is None
 
 
 def test_resource_versions_going_back_after_a_restore_without_bump_are_upstream() -> None:
