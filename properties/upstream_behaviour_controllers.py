@@ -72,7 +72,8 @@ DAEMON_CREATE_TIMEOUT_CITATIONS = (
 )
 CREATE_TIMEOUT_CITATIONS = (
     "pkg/controller/replicaset/replica_set.go manageReplicas (slowStartBatch; skipped and failed creates "
-    "lower the expectations: 'the informer won't observe this pod')",
+    "lower the expectations: 'the informer won't observe this pod'; once the cache shows the extra pod, "
+    "diff > 0 and getPodsToDelete deletes it)",
     "https://github.com/kubernetes/kubernetes/pull/86140 (timeouts no longer swallowed; the review notes "
     "the pod may have been created) and https://github.com/kubernetes/kubernetes/issues/67662",
 )
