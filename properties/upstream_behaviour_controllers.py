@@ -222,15 +222,19 @@ def _created_again(states: Sequence[ClusterState], trace: Sequence[Action], cont
 
 def _without_holds(model: ClusterModel, state: ClusterState, violation: Violation, extra: dict[ObjectKey, str]) -> bool:
     """Some of the race's `extra` pods are still stored in `state`, and without them the violated
-    property holds there: the violation is the race's own, not a later one (a user's pod, a
-    scale-down that went wrong) that the race merely preceded."""
+    property holds there for the objects the violation names (it may still fail for others, later
+    in its order: another ReplicaSet, another node): the violation is the race's own, not a later
+    one (a user's pod, a scale-down that went wrong) that the race merely preceded."""
     store, removed = state.store, False
     for key, uid in extra.items():
         found = store.get(key)
         if found is not None and found.metadata.uid == uid:
             store, _ = store.remove(key)
             removed = True
-    return removed and first_violation(model, attrs.evolve(state, store=store), select([violation.property])) is None
+    if not removed:
+        return False
+    rest = first_violation(model, attrs.evolve(state, store=store), select([violation.property]))
+    return rest is None or rest.objects != violation.objects
 
 
 
