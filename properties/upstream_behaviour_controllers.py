@@ -15,6 +15,7 @@ from kubeprop.model.api.apps import Deployment, ReplicaSet
 from kubeprop.model.api.core import Node
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.cluster.restore import RestoreEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 from kubeprop.model.controllers.nodelifecycle_health import memory as nodelifecycle_memory
@@ -133,8 +134,9 @@ def stale_replicaset_lister(model: ClusterModel, states: Sequence[ClusterState],
     pods, though they did not before the sync (within its cache's view the sync kept the bound);
     and the over-surge is still that sync's: since it, nothing but the Deployment controller's own
     syncs of the Deployment raised a ReplicaSet's spec.replicas or gave the Deployment another
-    ReplicaSet (`_raised_by_another`). A user's operator scaling a ReplicaSet up after the race
-    breaks the bound on its own account: that violation is the user's."""
+    ReplicaSet (`_raised_by_another`) — an etcd restore aside: it brings back what was stored, the
+    race's over-surge with it. A user's operator scaling a ReplicaSet up after the race breaks the
+    bound on its own account: that violation is the user's."""
     key = violation.named("Deployment")
     if key is None or model.instant_caches:
         return False
@@ -147,7 +149,7 @@ def stale_replicaset_lister(model: ClusterModel, states: Sequence[ClusterState],
         elif _syncs(act, "deployment", key):
             if _cache_behind(before, d) and not _over_surge(before, d) and _over_surge(after, d):
                 recognized = True
-        elif _raised_by_another(before, after, d):
+        elif not isinstance(act, RestoreEtcd) and _raised_by_another(before, after, d):
             recognized = False
     return recognized
 
