@@ -27,26 +27,33 @@ FAILING_EXIT = 1
 """What `success: false` meant for a container that ended by itself: the model's failing exit, code 1."""
 
 
-def _where(data: dict[str, Any]) -> tuple[Any, Any, Any]:
-    return data.get("node"), data.get("pod"), data.get("container")
+def _where(data: dict[str, Any]) -> tuple[str, str, str] | None:
+    """The (node, pod, container) an action names, or None where one is not a string (a hostile
+    file's list or map: never being killed; `action_from_json` reports the field)."""
+    node, pod, container = data.get("node"), data.get("pod"), data.get("container")
+    if isinstance(node, str) and isinstance(pod, str) and isinstance(container, str):
+        return node, pod, container
+    return None
 
 
 def _killed_at(actions: Sequence[Any]) -> list[bool]:
     """For each entry of `actions` (as written: dicts), whether its container is being killed for a
     failed probe then, by the trace before it — in one pass, so that a long hostile trace costs
     time linear in its length."""
-    killed: set[tuple[Any, Any, Any]] = set()
+    killed: set[tuple[str, str, str]] = set()
     out: list[bool] = []
     for data in actions:
         if not isinstance(data, dict):
             out.append(False)
             continue
         where, name = _where(data), data.get("action")
-        out.append(where in killed)
-        if name in ("ContainerExit", "RestartContainer"):
-            killed.discard(where)
-        elif name == "StartPod":
+        out.append(where is not None and where in killed)
+        if name == "StartPod":
             killed = {w for w in killed if w[:2] != (data.get("node"), data.get("pod"))}
+        elif where is None:
+            continue
+        elif name in ("ContainerExit", "RestartContainer"):
+            killed.discard(where)
         elif name == "ProbeResult" and data.get("probe") in ("liveness", "startup") and data.get("success") is False:
             killed.add(where)
     return out

@@ -40,6 +40,7 @@ from kubeprop.model.cluster.aggregation_pending import NOTE as AGGREGATION_NOTE
 from kubeprop.model.cluster.compose import actions as enabled_actions
 from kubeprop.model.cluster.compose import initial_state, step
 from kubeprop.model.cluster.drive import is_environment_timed, is_progress
+from kubeprop.model.cluster.maintenance import Drain, FinishDrain, maintenance_state
 from kubeprop.model.cluster.workload_commands import describe as describe_step
 from kubeprop.model.cluster.workload_wait import CommandWait, command_wait
 from kubeprop.model.scenario.schema import WorkloadStep
@@ -209,6 +210,7 @@ def _waits(model: ClusterModel, states: Sequence[ClusterState],
     if not any(isinstance(act, Tick) for act in trace):
         return (), ()
     timed_out = _timed_out(states, trace)
+    drain = _drain_timed_out(states, trace) if timed_out is None else None
     waited: dict[tuple[str, str], int] = {}
     for index, act in enumerate(trace):
         if not isinstance(act, Tick):
@@ -216,9 +218,12 @@ def _waits(model: ClusterModel, states: Sequence[ClusterState],
         before = states[index]
         if timed_out is not None and command_wait(before) != timed_out:
             continue
+        if drain is not None and _drain_of(before, drain) is None:
+            continue
         for due in enabled_actions(model, before):
             if is_environment_timed(due) and is_progress(due) and (
-                    timed_out is None or _waited_on(before.store, due, timed_out)):
+                    timed_out is None or _waited_on(before.store, due, timed_out)) and (
+                    drain is None or _drain_waits_on(before, drain, due)):
                 key = _pending(before, due)
                 waited[key] = waited.get(key, 0) + act.seconds
     together: dict[tuple[str, int], list[str]] = {}
@@ -227,8 +232,49 @@ def _waits(model: ClusterModel, states: Sequence[ClusterState],
     ranked = sorted(together.items(), key=lambda kv: (-kv[0][1], kv[0][0]))
     out = [f"{seconds} s pass while {phrase.format(_subjects(subjects), has='has' if len(subjects) == 1 else 'have')}"
            for (phrase, seconds), subjects in ranked]
-    notes = () if out or timed_out is None else (_nothing_due(model, timed_out),)
+    notes: tuple[str, ...] = ()
+    if not out and timed_out is not None:
+        notes = (_nothing_due(model, timed_out.step),)
+    elif not out and drain is not None:
+        notes = (_nothing_due(model, drain.step, "the pods it evicts"),)
     return _capped(out, "other waits", 2), notes
+
+
+@attrs.frozen
+class _DrainTimeout:
+    """A user's `kubectl drain` that returned on its `--timeout` (the trace's last action, a
+    `FinishDrain`): its node, when it started and its workload step."""
+
+    node: str
+    started_at: int
+    step: int
+
+
+def _drain_timed_out(states: Sequence[ClusterState], trace: Sequence[Action]) -> _DrainTimeout | None:
+    """The user's drain the trace's last action ends on its `--timeout`, if it does: only the time it
+    waited counts, and only progress of the pods it evicts or waits for (`_drain_waits_on`) — a
+    probe of a pod on another node cannot make it return (trial18)."""
+    last, before = trace[-1], states[len(trace) - 1]
+    if not isinstance(last, FinishDrain):
+        return None
+    drain = maintenance_state(before).draining.get(last.drained)
+    if drain is None or drain.by != "user" or not drain.timed_out(before.clock):
+        return None
+    return _DrainTimeout(last.drained, drain.started_at, before.workload_next - 1)
+
+
+def _drain_of(state: ClusterState, timeout: _DrainTimeout) -> Drain | None:
+    """The drain of `timeout` as `state` has it, if it was running then."""
+    drain = maintenance_state(state).draining.get(timeout.node)
+    return drain if drain is not None and drain.started_at == timeout.started_at else None
+
+
+def _drain_waits_on(state: ClusterState, timeout: _DrainTimeout, due: Action) -> bool:
+    """Whether progress `due` is some the drain waits on: progress of no pod, or of a pod it has still
+    to evict or waits to be gone."""
+    pod = getattr(due, "pod", None)
+    drain = _drain_of(state, timeout)
+    return not isinstance(pod, str) or (drain is not None and (pod in drain.pending or pod in drain.waiting))
 
 
 def _timed_out(states: Sequence[ClusterState], trace: Sequence[Action]) -> CommandWait | None:
@@ -265,10 +311,10 @@ def _waited_on(store: Store, due: Action, waiting: CommandWait) -> bool:
     return False
 
 
-def _nothing_due(model: ClusterModel, waiting: CommandWait) -> str:
+def _nothing_due(model: ClusterModel, step_index: int, what: str = "the application it waits on") -> str:
     """The note for a command that timed out with none of the progress it waits on due."""
-    command = describe_step(model.scenario.spec.workload[waiting.step])
-    return (f"user step {waiting.step + 1} ({command}) timed out, and no progress of the application it waits on "
+    command = describe_step(model.scenario.spec.workload[step_index])
+    return (f"user step {step_index + 1} ({command}) timed out, and no progress of {what} "
             "was due: nothing the application did would have made it return")
 
 

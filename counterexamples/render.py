@@ -9,8 +9,6 @@ with the objects involved, and the command that reproduces it. `full=True` adds 
 
 from __future__ import annotations
 
-import json
-
 from kubeprop.counterexamples.diff import MAX_FIELDS, Change, describe, find_object, state_summary
 from kubeprop.counterexamples.failed_requests import failed_requests
 from kubeprop.counterexamples.format_records import Counterexample, length_words
@@ -18,15 +16,10 @@ from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.recorded import PROVENANCE
 from kubeprop.counterexamples.reliance import reliance, reliance_line
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
+from kubeprop.counterexamples.replayed_under import replayed_under, under_words
 from kubeprop.counterexamples.reproduce import reproduce_command, unsuggested_lines
-from kubeprop.counterexamples.scenario_diff import RELEASE, in_force, parameter_words
+from kubeprop.counterexamples.scenario_diff import value_words
 from kubeprop.counterexamples.steps import StepView, build_steps
-
-
-def scenario_value(value: object) -> str:
-    """A parameter's value as a scenario file (and `kubeprop check`) spells it: `false`, `40`, `"x"`."""
-    return json.dumps(value, ensure_ascii=False)
-
 
 SIGNS = {"created": "+", "changed": "~", "deleted": "-"}
 INDENT = "        "
@@ -36,7 +29,7 @@ def _header(result: ReplayResult, shown_path: str) -> list[str]:
     """The file, the property (as replay resolved it), the scenario (as loaded), the model, the
     file's provenance (labelled: it is what the file says, not checked) and the verdict."""
     ce: Counterexample = result.counterexample
-    params = shown(", ".join(f"{k}={scenario_value(v)}" for k, v in ce.parameters.items()) or "(none)")
+    params = shown(", ".join(f"{k}={value_words(v)}" for k, v in ce.parameters.items()) or "(none)")
     expected = ""
     if result.expected is not None:
         expected = f"   [expected {result.expected}: {'ok' if result.meets_expectation else 'MISMATCH'}]"
@@ -45,34 +38,13 @@ def _header(result: ReplayResult, shown_path: str) -> list[str]:
         f"property        {property_words(result)}",
         f"scenario        {scenario_words(result)}",
         f"model           variant {shown(ce.variant)}; parameters {params}",
-        f"replayed under  {shown(replayed_under(result))}",
+        f"replayed under  {shown(under_words(replayed_under(result)))}",
         f"found by        {provenance_words(result)}",
         f"verdict         {result.verdict}: {shown(result.reason)}{expected}",
     ]
     if ce.note:
         lines.append(f"note            {shown(ce.note)} ({PROVENANCE})")
     return lines
-
-
-def replayed_under(result: ReplayResult) -> str:
-    """The parameters the file was replayed under that are not at their defaults (v1.33; the
-    variant's own left out: its name says them), each group with where it was set: the scenario
-    replayed (the file's own, or the one named with `--scenario`), the file's `model.parameters`."""
-    forced = in_force(result.model.parameters, result.model.variant)
-    variant = "" if result.model.variant == "correct" else f", but for variant {result.model.variant}'s own"
-    if not forced:
-        return f"the defaults ({RELEASE}){variant}"
-    own, written = result.counterexample.parameters, result.model.scenario.spec.parameters
-    where = (f"the scenario at {result.scenario}" if result.scenario is not None
-             else "the file's own scenario" + (f", written from {result.counterexample.scenario.path}"
-                                               if result.counterexample.scenario.mode == "inline" else ""))
-    sources = {f"from {where}": {k: v for k, v in forced.items()
-                                 if k in written and written[k] == v and k not in own},
-               "from the file's model.parameters": {k: v for k, v in forced.items() if k in own and own[k] == v}}
-    placed = {k for group in sources.values() for k in group}
-    sources["given to the replay"] = {k: v for k, v in forced.items() if k not in placed}  # replay(parameters=…)
-    groups = [f"{parameter_words(group)} ({source})" for source, group in sources.items() if group]
-    return f"{'; '.join(groups)}; the rest at the defaults ({RELEASE}){variant}"
 
 
 def property_words(result: ReplayResult) -> str:

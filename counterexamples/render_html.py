@@ -23,6 +23,7 @@ from kubeprop.counterexamples.output import HTML_OWNER
 from kubeprop.counterexamples.printable import shown
 from kubeprop.counterexamples.render import change_lines, property_words, provenance_words, scenario_words
 from kubeprop.counterexamples.replay import ReplayResult, Verdict
+from kubeprop.counterexamples.replayed_under import replayed_under, under_words
 from kubeprop.counterexamples.reproduce import reproduce_command, unsuggested_lines
 from kubeprop.counterexamples.steps import StepView, build_steps, lanes
 
@@ -135,7 +136,8 @@ def _section(r: int, result: ReplayResult) -> tuple[str, dict[str, Any]]:
     steps = build_steps(result)
     found = result.violation.message if result.violation is not None else "(holds now)"
     meta = [("file", result.file), ("property", property_words(result)), ("scenario", scenario_words(result)),
-            ("variant", ce.variant), ("found by", provenance_words(result)),
+            ("variant", ce.variant), ("replayed under", under_words(replayed_under(result))),
+            ("found by", provenance_words(result)),
             ("violation", f"step {ce.violation.step}: {found}"), ("recorded", f"{ce.violation.message} (the file's)")]
     if ce.cycle_start is not None:
         from kubeprop.counterexamples.lasso import closure_lines

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -40,6 +41,8 @@ MAX_FIELDS = 3
 """At most this many fields named per changed object."""
 MAX_STEP = 90
 """A workload step's command is cut to this many characters."""
+MAX_VALUE = 80
+"""A parameter's value is cut to this many characters in words (`value_words`)."""
 RELEASE = "v1.33"
 """The release the parameters' defaults follow (docs/release.md)."""
 
@@ -51,8 +54,11 @@ the manifests, the workload and the parameters, which are compared item by item)
 
 
 def value_words(value: object) -> str:
-    """A parameter's value as a scenario file spells it: `false`, `40`, `"x"`, `["a"]`."""
-    return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+    """A parameter's value as a scenario file spells it: `false`, `40`, `"x"`, `["a"]`; one longer
+    than `MAX_VALUE` characters cut, with its length (`"xx…" (1048578 characters)`): a value is data
+    from a file, and a list or a string can be as long as the file."""
+    text = json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+    return text if len(text) <= MAX_VALUE else f"{text[:MAX_VALUE - 1]}… ({len(text)} characters)"
 
 
 def in_force(parameters: Mapping[str, Any], variant: str = "correct") -> dict[str, Any]:
@@ -132,16 +138,29 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_STEP else text[:MAX_STEP - 1] + "…"
 
 
+ALIGNED_STEPS = 1000
+"""Workloads up to this many steps are aligned (a step inserted at the front is one change, not
+every step's); longer ones are compared position by position, so a hostile file costs linear time."""
+
+
 def _step_changes(old: ScenarioDigest, new: ScenarioDigest) -> list[str]:
+    """The workload's steps added, removed and changed, aligned as `difflib` aligns lines (numbered
+    as the new scenario has them, a removed step as the old one had it)."""
+    codes: Sequence[tuple[str, int, int, int, int]]
+    if max(len(old.steps), len(new.steps)) > ALIGNED_STEPS:
+        codes = [("replace", i, i + 1, i, i + 1) for i in range(max(len(old.steps), len(new.steps)))]
+    else:
+        codes = difflib.SequenceMatcher(None, old.steps, new.steps, autojunk=False).get_opcodes()
     changes = []
-    for i in range(max(len(old.steps), len(new.steps))):
-        was = old.steps[i] if i < len(old.steps) else None
-        now = new.steps[i] if i < len(new.steps) else None
-        if was == now:
+    for tag, i1, i2, j1, j2 in codes:
+        was, now = list(old.steps[i1:i2]), list(new.steps[j1:j2])
+        if tag == "equal" or was == now:
             continue
-        what = (f"added `{_cut(now or '')}`" if was is None else f"removed `{_cut(was)}`" if now is None
-                else f"`{_cut(was)}` → `{_cut(now)}`")
-        changes.append(f"step {i + 1} {what}")
+        paired = min(len(was), len(now))  # a block replaced: its steps changed in turn, the rest added or removed
+        pairs = enumerate(zip(was[:paired], now[:paired], strict=True))
+        changes += [f"step {j1 + k + 1} `{_cut(a)}` → `{_cut(b)}`" for k, (a, b) in pairs if a != b]
+        changes += [f"step {i1 + k + 1} removed `{_cut(a)}`" for k, a in enumerate(was) if k >= paired]
+        changes += [f"step {j1 + k + 1} added `{_cut(b)}`" for k, b in enumerate(now) if k >= paired]
     return [f"workload: {_bounded(changes, 3)}"] if changes else []
 
 

@@ -11,6 +11,7 @@ import attrs
 
 from kubeprop.counterexamples.diff import Change, cache_lag, changes, lag_text, state_summary
 from kubeprop.counterexamples.replay import ReplayResult
+from kubeprop.counterexamples.replayed_under import replayed_under, under_json
 from kubeprop.model.state.actions import (
     INJECTED_FAULTS,
     Action,
@@ -107,7 +108,8 @@ def change_json(change: Change) -> dict[str, Any]:
 
 
 def result_json(result: ReplayResult, full: bool = False) -> dict[str, Any]:
-    """A replay as JSON data: the verdict, why, and every step with its changes."""
+    """A replay as JSON data: the verdict, why, the parameters it ran under that are not the
+    defaults (`replayedUnder`, `kubeprop.counterexamples.replayed_under`), and every step with its changes."""
     from kubeprop.counterexamples.failed_requests import failed_requests  # (both use this module)
     from kubeprop.counterexamples.reliance import reliance, reliance_line
 
@@ -135,7 +137,7 @@ def result_json(result: ReplayResult, full: bool = False) -> dict[str, Any]:
                                       else result.violation.objects),
                       "reliesOn": None if result.violation is None else reliance_line(
                           reliance(result.model, result.states[: ce.violation.step + 1], ce.actions))},
-        "driftStep": result.drift_step, "steps": steps,
+        "replayedUnder": under_json(replayed_under(result)), "driftStep": result.drift_step, "steps": steps,
     }
     shut = result.closure
     if ce.cycle_start is not None:  # a lasso: where its cycle closes (counterexamples/lasso.py)

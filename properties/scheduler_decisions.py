@@ -19,7 +19,10 @@ the *default* profile's full set, whatever plugins the model's own scheduler run
   binding's (`bound_at`: the kubelet sets it too, on a pod created with spec.nodeName).
 * **completeness** — a pod marked PodScheduled=False reason Unschedulable
   (`pkg/scheduler/schedule_one.go` handleSchedulingFailure) that the scheduler still parks
-  (no helpful event since) must fit no node: Z3 looking for a node under the same snapshot
+  although it has seen everything that would make it fit, and its queue had the chance to move it
+  (`kubeprop.model.scheduler.requeue`: every pod, node and volume event delivered, the pod's own
+  updates too — only the scheduler's own status patch may still be on its way — and no pod
+  assumed and not yet bound), must fit no node: Z3 looking for a node under the same snapshot
   (nominated pods of higher or equal priority counted on their nodes, as
   RunFilterPluginsWithNominatedPods) and finding one is a violation naming it.
 
@@ -389,10 +392,39 @@ def _with_nominated(nodes: tuple[NodeInfo, ...], pod: Pod) -> tuple[NodeInfo, ..
     return tuple(out)
 
 
+def _seen_as_stored(model: ClusterModel, state: ClusterState, pod: Pod) -> bool:
+    """Whether every scheduler instance's cache holds `pod` as stored, as far as scheduling goes
+    (same uid, spec and labels): the pod's own writes it has not seen yet are then status writes
+    (the scheduler's own failure patch), none of the updates that make the queue retry a parked pod
+    (`PriorityQueue.Update`, `kubeprop.model.scheduler.requeue.own_update_moves`: tolerations,
+    labels, requests)."""
+    if model.instant_caches:
+        return True
+    key = ObjectKey("pods", pod.metadata.namespace, pod.metadata.name)
+    for instance in model.scheduler_instances:
+        informer = state.informers.get(instance)
+        cache = informer.resources.get("pods") if informer is not None else None
+        cached = cache.objects.get(key) if cache is not None else None
+        if not (isinstance(cached, Pod) and cached.metadata.uid == pod.metadata.uid and cached.spec == pod.spec
+                and cached.metadata.labels == pod.metadata.labels):
+            return False
+    return True
+
+
 def _unschedulable_problem(model: ClusterModel, state: ClusterState, decisions: _Decisions) -> CheckResult:
+    """The first pod marked Unschedulable that a node could take although its scheduler has seen
+    everything that would make it fit and its queue had the chance to move it: it is still parked,
+    every pod, node and volume event has reached the schedulers (`_caught_up`) — the pod's own
+    writes but for status ones too (`_seen_as_stored`) — and no scheduler holds an assumed pod (a
+    pod assumed is not yet bound: its binding reaches the queue as an assigned pod added, the event
+    that moves the pods it may help, `kubeprop.model.scheduler.requeue`; counting it on its node
+    would judge the queue before that event)."""
+    if not decisions.unschedulable or _assumed(model, state):
+        return None
     for pod in decisions.unschedulable:
         key = pod_key(pod)
-        if not _parked(model, state, key) or not _caught_up(model, state, key):
+        if not _parked(model, state, key) or not _caught_up(model, state, key) or not _seen_as_stored(
+                model, state, pod):
             continue
         witness = unschedulable_violation(pod, _with_nominated(_cached_snapshot(model, state), pod),
                                           volume_refusals(model, state, pod))

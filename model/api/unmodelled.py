@@ -22,7 +22,9 @@ UNMODELLED_KINDS: Final[dict[tuple[str, str], str]] = {
     ("", "ResourceQuota"): (
         "the model stores no ResourceQuota and has no quota controller: objects the quota would refuse would "
         "be created; remove it from the folder, or give its spec.hard to the quota admission plug-in in a "
-        "scenario file (admission:, built with kubeprop.model.api.admission.resource_quota; see docs/apiserver.md)"),
+        "scenario file (admission:, built with kubeprop.model.api.admission.resource_quota; see docs/apiserver.md) "
+        "unless it has scopes or a scopeSelector: the plug-in counts every pod of the namespace, so a scoped "
+        "quota's spec.hard given to it would refuse pods the real quota admits"),
     ("", "LimitRange"): (
         "the model has no LimitRanger admission plug-in: the default requests and limits it would give "
         "containers would be missing, so the scheduler would see other requests; remove it from the folder, "

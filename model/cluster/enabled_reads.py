@@ -52,7 +52,8 @@ from kubeprop.model.state.metrics import rules as environment_rules
 
 KeyFn = Callable[[ClusterModel, ClusterState], "tuple[Any, ...] | None"]
 KNOWN_GUARDS = {blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
-                prompt_work.in_flight_holds_clock, outages.outage_holds_clock, exit_deadlines.exit_holds_clock}
+                prompt_work.in_flight_holds_clock, outages.outage_holds_clock, exit_deadlines.exit_holds_clock,
+                maintenance.drain_holds_clock}
 """The tick guards `_tick` accounts for."""
 
 
@@ -184,7 +185,8 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     # queued: the guard lets go whatever those hold); and what `prompt_work.in_flight_holds_clock`
     # reads: every informer cache, the event log (the store), what is partitioned (the schedulers'
     # guard reads what their timers read); the crash times (`outages`: the restart deadlines, with
-    # what is down and the clock). None (not cached) for a model with timers or guards not listed here.
+    # what is down and the clock); a drain's due eviction (`maintenance`: the add-ons, the clock).
+    # None (not cached) for a model with timers or guards not listed here.
     if not _tick_known(model):
         return None
     memories = (state.controllers.get(nodelifecycle.NAME), state.controllers.get(hpa.NAME),

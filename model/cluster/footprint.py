@@ -81,7 +81,7 @@ KNOWN_TICK_HOOKS = {controllers.on_tick, scheduler_mod.on_tick, attachdetach.on_
 """The hooks run on `Tick` that its footprint accounts for."""
 KNOWN_TICK_GUARDS = {nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
                      prompt_work.in_flight_holds_clock, outages.outage_holds_clock,
-                     exit_deadlines.exit_holds_clock}
+                     exit_deadlines.exit_holds_clock, maintenance.drain_holds_clock}
 """The tick guards `Tick`'s footprint accounts for."""
 
 
@@ -378,7 +378,8 @@ def _tick(f: Footprints, act: Any) -> Footprint:
     restart deadline (`outages.outage_holds_clock`, and the tick's length, `outages.tick_step`): every
     process's crash time and whether a kubelet's node is down; a bounded container's exit deadline
     (`exit_deadlines`, `environment.exits`, also in the tick's length): the kubelets' runtime state,
-    their caches (the pods' labels) and whether they are up. With any other timer,
+    their caches (the pods' labels) and whether they are up; a drain's due eviction
+    (`maintenance.drain_holds_clock`): the add-ons' state and the clock. With any other timer,
     tick hook or tick guard in the model's `Hooks` (a component this module does not know),
     `EVERYTHING`."""
     hooks = f.model.hooks

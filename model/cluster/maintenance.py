@@ -278,6 +278,22 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
                 yield StartMaintenance(node)
 
 
+def drain_holds_clock(model: ClusterModel, state: ClusterState) -> bool:
+    """True while a drain has an eviction due (a tick guard, `Hooks.tick_guards`): no `Tick` until
+    kubectl has sent it.
+
+    Upstream `evictPods` (`staging/src/k8s.io/kubectl/pkg/drain/drain.go`) starts one goroutine per
+    pod at once, and each sends its eviction (or, with `--disable-eviction`, its DELETE) before
+    anything waits: the first wait is the 5 s back-off after a 429, and the `--timeout` is looked at
+    only before a retry. The model's `EvictForDrain` is one such request, enabled from the moment it
+    is due; a tick taken while it is due would stand for kubectl sitting on a request for 10 s, and
+    enough of them let a `--timeout` pass before kubectl sent its first eviction ("global timeout
+    reached" where upstream evicts within milliseconds). A retry that is not yet due is a timer
+    (`next_timer`), as before. Reads the drains (`state.addons`) and the clock, which `Tick`'s
+    footprint and the enabled-actions cache's `_tick` key already hold."""
+    return any(at <= state.clock for d in maintenance_state(state).draining.values() for at in d.pending.values())
+
+
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     """The next eviction retry, or the `--timeout` of a drain waiting for pods to go."""
     drains = maintenance_state(state).draining.values()

@@ -27,8 +27,9 @@ ShouldSetHostname, getServicesToUpdateOnPodChange), `pkg/api/v1/pod/util.go` (Fi
 
 Left out: the `endpoints.kubernetes.io/last-change-trigger-time` annotation and the
 over-capacity truncation at 1000 addresses (`endpoints.kubernetes.io/over-capacity`). A deleted
-Service's Endpoints are deleted only when the controller's cache still has them (upstream
-deletes blindly and ignores 404; in the model a 404 would requeue forever).
+Service's Endpoints are deleted whether or not the controller's cache has them, a 404 taken as
+done (syncService: `Endpoints(namespace).Delete` with `!errors.IsNotFound(err)`), so an Endpoints
+object a stale cache missed does not outlive its Service.
 
 Stale-cache tracking (`track_stale`, parameter `endpointsStaleCacheTracking`, since v1.31:
 kubernetes PR #125675, `pkg/controller/endpoint/endpoints_tracker.go`): after an update that
@@ -75,6 +76,12 @@ from kubeprop.model.controllers.podutil import (
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.informer import ObjectView
+
+
+def _gone(request: Request, response: Response) -> Literal["ignore"] | None:
+    """syncService's delete of a deleted Service's Endpoints: a 404 is no error."""
+    return "ignore" if request.verb == "delete" and response.code == 404 else None
+
 
 ReadinessSource = Literal["ready-condition", "containers-running"]
 HEADLESS_LABEL = "service.kubernetes.io/headless"
@@ -297,12 +304,10 @@ class EndpointsController(ChangeHandlers):
         svc = view.get(ObjectKey("services", namespace, name))
         current = view.get(ObjectKey("endpoints", namespace, name))
         current_ep = current if isinstance(current, Endpoints) else None
-        if not isinstance(svc, Service):
+        if not isinstance(svc, Service):  # deleted blindly, whatever the cache holds; a 404 is done
             memory = _tracker(memory).delete(key)
-            if current_ep is None:
-                return Reconciliation(memory=memory)
             delete = Request(verb="delete", user=self.identity, resource="endpoints", namespace=namespace, name=name)
-            return Reconciliation((delete,), memory)
+            return Reconciliation((delete,), memory, tolerate=_gone)
         if svc.spec.type == "ExternalName" or svc.spec.selector is None:
             return Reconciliation(memory=memory)
         if current_ep is not None and _tracker(memory).get(key) == current_ep.metadata.resource_version:

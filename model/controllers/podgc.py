@@ -224,15 +224,19 @@ class PodGCController:
         return Reconciliation((get,), memory, requeue=True)
 
     def _gc_terminated(self, view: ObjectView) -> tuple[Request, ...]:
-        """gcTerminated: delete the excess terminated pods, evicted first, then oldest first."""
+        """gcTerminated: delete the excess terminated pods, evicted first (`PodIsEvicted`: Failed with
+        reason Evicted), then oldest first, equal creation times by name
+        (`byEvictionAndCreationTimestamp.Less`, `pkg/controller/podgc/gc_controller.go`); pods of
+        one name and time in two namespaces are left in `sort.Sort`'s order upstream (not stable),
+        by namespace here."""
         if self.terminated_pod_threshold <= 0:
             return ()
         terminated = [p for p in view.list("pods") if isinstance(p, Pod) and is_pod_terminal(p)]
         excess = len(terminated) - self.terminated_pod_threshold
         if excess <= 0:
             return ()
-        terminated.sort(key=lambda p: (p.status.reason != "Evicted", p.metadata.creation_timestamp or 0,
-                                       p.metadata.namespace, p.metadata.name))
+        terminated.sort(key=lambda p: (not (p.status.phase == "Failed" and p.status.reason == "Evicted"),
+                                       p.metadata.creation_timestamp or 0, p.metadata.name, p.metadata.namespace))
         return tuple(r for p in terminated[:excess] for r in self._mark_failed_and_delete(p, None, 0))
 
     def _mark_failed_and_delete(self, pod: Pod, condition: Condition | None, now: int) -> tuple[Request, ...]:

@@ -3,21 +3,24 @@
 A scenario is often `helm template` output, which prints the chart's hooks after its manifest
 unless `--no-hooks`, test hooks included unless `--skip-tests` (helm `pkg/cmd/template.go`,
 `isTestHook`). `helm install` does not create them all as it creates the rest: `SortManifests`
-(`pkg/release/v1/util/manifest_sorter.go`) takes every object with a `helm.sh/hook` annotation
-(`pkg/release/hook.go` HookAnnotation) out of the release's manifest into its hooks, an object
-whose annotation names an event helm does not know being dropped altogether ("skipping unknown
-hooks"); `Install.performInstall` (`pkg/action/install.go`) then runs the `pre-install` hooks
-(`execHook(rel, release.HookPreInstall)`), creates the manifest, and runs the `post-install`
-hooks. `test` hooks (`test-success` too, Helm 2's name) are created only by `helm test`
+(helm v3 `pkg/releaseutil/manifest_sorter.go` `manifestFile.sort`; v4
+`pkg/release/v1/util/manifest_sorter.go`, the same rule) takes every object with a `helm.sh/hook`
+annotation (v3 `pkg/release/hook.go` HookAnnotation) out of the release's manifest into its hooks;
+an object whose annotation names any event helm does not know is dropped altogether, even beside
+`pre-install` (the loop over its events stops at the first unknown one: "info: skipping unknown
+hook", as `crd-install` of Helm 2 charts is); `Install.performInstall` (`pkg/action/install.go`)
+then runs the `pre-install` hooks (`execHook(rel, release.HookPreInstall)`), creates the manifest
+(and with `--wait` waits for it to be ready), and runs the `post-install` hooks. `test` hooks
+(`test-success` too, Helm 2's name) are created only by `helm test`
 (`pkg/action/release_testing.go`), the upgrade, rollback and delete hooks only by those commands.
 
 So, faithfully to `helm install` of the chart, the loader (`skip_reason`, through
-`manifests.read_manifests`' skip rule) leaves out, undecoded, every object none of whose hook
-events is `pre-install` or `post-install`: a test Pod is not created as a normal pod that the
-checker would then run. `kubeprop validate` and `kubeprop check` name each in a note
+`manifests.read_manifests`' skip rule) leaves out, undecoded, every object whose hook events
+name an event helm does not know, or neither `pre-install` nor `post-install`: a test Pod is not
+created as a normal pod that the checker would then run. `kubeprop validate` and `kubeprop check` name each in a note
 (`skipped_note`). An install hook (`pre-install`, `post-install`, say a migration Job) is kept
 and created with the other objects in file order: the model does not run hooks in helm's phases
-(before the manifest; after it is ready) nor apply their `helm.sh/hook-delete-policy`, and says
+(before the manifest; after it) nor apply their `helm.sh/hook-delete-policy`, and says
 so in a note too (`install_hooks_note`). Objects without the annotation are untouched, as are
 the `apply` steps of the workload (which stand for `kubectl apply`, not for helm).
 """
@@ -54,11 +57,13 @@ def hook_events(data: Mapping[str, Any]) -> tuple[str, ...] | None:
 def skip_reason(data: Mapping[str, Any]) -> str | None:
     """Why `helm install` would not create this object (the loader's skip rule), or None."""
     events = hook_events(data)
-    if events is None or INSTALL_EVENTS.intersection(events):
+    if events is None:
         return None
     unknown = [event for event in events if event not in KNOWN_EVENTS]
-    if unknown:
+    if unknown:  # before the install events: helm drops the object whatever else it names
         return f"helm.sh/hook {unknown[0]!r} is no hook event helm knows: helm drops the object"
+    if INSTALL_EVENTS.intersection(events):
+        return None
     if {"test", "test-success"}.intersection(events):
         return "a helm test hook: created by `helm test`, not by `helm install`"
     return f"a helm {', '.join(events)} hook: not created by `helm install`"
@@ -84,5 +89,5 @@ def install_hooks_note(objects: Iterable[ManifestObject]) -> str | None:
     if not hooks:
         return None
     return ("note: helm install hooks created with the other objects in file order (helm creates pre-install hooks "
-            "before the manifest and post-install hooks once it is ready, and deletes them by their "
+            "before the manifest and post-install hooks after it, and deletes them by their "
             f"helm.sh/hook-delete-policy; not modelled): {', '.join(hooks)}")

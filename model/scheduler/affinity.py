@@ -52,6 +52,7 @@ __all__ = [
     "inter_pod_affinity_raw_scores",
     "inter_pod_affinity_status",
     "normalize_min_max",
+    "required_terms",
 ]
 
 REASON_AFFINITY = "node(s) didn't match pod affinity rules"
@@ -99,6 +100,12 @@ def _terms(pod: Pod, anti: bool, preferred: bool) -> tuple[AffinityTerm, ...]:
         weighted = spec.preferred_during_scheduling_ignored_during_execution
         return tuple(AffinityTerm.of(pod, w.pod_affinity_term, w.weight) for w in weighted)
     return tuple(AffinityTerm.of(pod, t) for t in spec.required_during_scheduling_ignored_during_execution)
+
+
+def required_terms(pod: Pod, anti: bool) -> tuple[AffinityTerm, ...]:
+    """The pod's required affinity (or, with `anti`, anti-affinity) terms
+    (`framework.GetAffinityTerms(pod, GetPodAffinityTerms(...))`, as the queueing hints read them)."""
+    return _terms(pod, anti, preferred=False)
 
 
 def _pair(ni: NodeInfo, key: str) -> Pair | None:

@@ -50,13 +50,13 @@ from kubeprop.model.scheduler.prepare import SCHEDULER_USER, prepare_candidate, 
 from kubeprop.model.scheduler.queue import (
     DEFAULT_SCHEDULER_NAME,
     SchedulerState,
-    helps,
     inputs,
     next_pod,
     next_timer,
     on_tick,
     pending_queue,
 )
+from kubeprop.model.scheduler.requeue import moves_all, rejectors, requeued
 from kubeprop.model.scheduler.status_patch import RetryStatusPatch
 from kubeprop.model.scheduler.volumeassume import AssumedView, forget_events
 from kubeprop.model.scheduler.volumebinding import pod_volumes
@@ -209,10 +209,13 @@ def _schedule(model: ClusterModel, state: ClusterState, act: Schedule) -> Cluste
     return reserve(model, state, act.scheduler, act.pod, act.node)
 
 
-def _park(model: ClusterModel, state: ClusterState, instance: str, key: str) -> ClusterState:
-    """The pod joins the unschedulable pods, stamped with the time and the scheduler's inputs."""
+def _park(model: ClusterModel, state: ClusterState, instance: str, key: str, result: ScheduleResult) -> ClusterState:
+    """The pod joins the unschedulable pods, stamped with the time, the scheduler's inputs and the
+    plugins that rejected it (handleSchedulingFailure: `UnschedulablePlugins` from the FitError's
+    diagnosis, `requeue.rejectors`)."""
     memory = _memory(state, instance)
-    return _set_memory(state, instance, memory.park(key, state.clock, inputs(model, state, instance, memory)))
+    stamp = inputs(model, state, instance, memory)
+    return _set_memory(state, instance, memory.park(key, state.clock, stamp, rejectors(result.statuses)))
 
 
 def _mark_unschedulable(model: ClusterModel, state: ClusterState, act: MarkUnschedulable) -> ClusterState:
@@ -224,7 +227,7 @@ def _mark_unschedulable(model: ClusterModel, state: ClusterState, act: MarkUnsch
     pod, result = decision
     state = _popped(state, act.scheduler, act.pod, failed=True)
     state = record_failure(model, state, act.scheduler, pod, result.message, "" if result.clear_nomination else KEEP)
-    return _park(model, state, act.scheduler, act.pod)
+    return _park(model, state, act.scheduler, act.pod, result)
 
 
 def _preempt(model: ClusterModel, state: ClusterState, act: Preempt) -> ClusterState:
@@ -250,7 +253,7 @@ def _preempt(model: ClusterModel, state: ClusterState, act: Preempt) -> ClusterS
         if error is not None:
             nominated, message = KEEP, f"{message} preemption: {error}"
     state = record_failure(model, state, act.scheduler, pod, message, nominated)
-    return _park(model, state, act.scheduler, act.pod)
+    return _park(model, state, act.scheduler, act.pod, result)
 
 
 def on_events(model: ClusterModel, state: ClusterState, component: str, events: tuple[WatchEvent, ...]
@@ -259,8 +262,10 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
     forget an assumed pod deleted before its binding was confirmed (upstream its binding fails
     and handleBindingCycleError moves the parked pods and un-reserves its volumes); the assume
     caches of claims and volumes take a newer object the informer delivers; keep the nominator
-    (`kubeprop.model.scheduler.nominator`); move the parked pods on helpful events, and those of
-    lower or equal priority when a nomination changes or goes away."""
+    (`kubeprop.model.scheduler.nominator`); move the parked pods an event may help
+    (`kubeprop.model.scheduler.requeue`: every one on a Node, volume or assigned-pod deletion
+    event, those whose rejecting plugins' hints say Queue on an assigned pod added or updated or
+    on their own update), and those of lower or equal priority when a nomination changes or goes away."""
     if component not in model.scheduler_instances or component not in state.schedulers:
         return state
     memory = _memory(state, component)
@@ -268,6 +273,7 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
     move = False
     freed: int | None = None
     new = memory
+    some: set[str] = set()
     for event in events:
         key = f"{event.key.namespace}/{event.key.name}"
         if event.key.resource == "pods":
@@ -283,7 +289,10 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
                     assumed = assumed.delete(key)
                 elif isinstance(obj, Pod) and obj.spec.node_name:
                     assumed = assumed.delete(key)
-        move = move or helps(event)
+            if not move and new.unschedulable:
+                parked = {k: p.plugins for k, p in new.unschedulable.items() if k not in some}
+                some |= requeued(event, parked, view(model, state, component))
+        move = move or moves_all(event)
     bound = frozenset(k for k in memory.bound if k in assumed)
     for key in [k for k in new.volume_binds if k not in assumed]:
         new = forget_volumes(new, key)  # the binding cycle ends without binding: Unreserve
@@ -292,8 +301,11 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
     new = evolve(new, assumed=assumed, bound=bound)
     if move:
         new = new.move_all(state.clock)
-    elif freed is not None and new.unschedulable:
-        new = new.move_some(_up_to(view(model, state, component), new, freed), state.clock)
+    else:
+        if freed is not None and new.unschedulable:
+            some |= _up_to(view(model, state, component), new, freed)
+        if some:
+            new = new.move_some(frozenset(some), state.clock)
     return state if new == memory else _set_memory(state, component, new)
 
 

@@ -3,17 +3,22 @@ events that move parked pods back, and the periodic flush of pods parked too lon
 
 Upstream (`kubernetes/kubernetes` v1.33, `pkg/scheduler/backend/queue/scheduling_queue.go`):
 `PriorityQueue` pops the active queue by priority, then enqueue time. A pod that found no node is
-parked in `unschedulablePods` with a timestamp. `MoveAllToActiveOrBackoffQueue(event)` moves
-parked pods back on cluster events that may help: the model moves them all on any Node event
-and on an assigned pod leaving (deleted, terminating, terminal: `AssignedPodDelete`), and on a
-failed binding (`schedule_one.go` handleBindingCycleError forgets the assumed pod and moves all
-parked pods with `AssignedPodDelete`, since the assumed pod's resources were freed). A pod the
+parked in `unschedulablePods` with a timestamp and the plugins that rejected it
+(`UnschedulablePlugins`, `Parked.plugins`). `MoveAllToActiveOrBackoffQueue(event)` moves the
+parked pods whose rejecting plugins' queueing hints say the event may help (isPodWorthRequeuing,
+SchedulerQueueingHints on by default since v1.32), and `PriorityQueue.Update` a parked pod whose
+own update may help it: `kubeprop.model.scheduler.requeue` says which (an assigned pod added or
+updated: InterPodAffinity, PodTopologySpread, NodeResourcesFit; the pod's own tolerations, labels
+or requests; coarser, erring toward moving, for Node, volume and assigned-pod deletion events).
+A failed binding moves every parked pod (`schedule_one.go` handleBindingCycleError forgets the
+assumed pod and moves all parked pods with `AssignedPodDelete`, since the assumed pod's resources
+were freed). A pod the
 scheduler assumed but had not bound yet and that is deleted takes the same path: its binding
 fails with 404 upstream; the model drops the assumption when the deletion event arrives and
 moves the parked pods then. `flushUnschedulablePodsLeftover` runs every 30 s and moves every pod
 parked for more than `podMaxInUnschedulablePodsDuration` (5 min since v1.24, kubernetes PR
 #108761; 60 s before; parameter `podMaxInUnschedulablePodsSeconds`) — the net for events the
-queueing rules do not cover (QueueingHints, the model's coarser rules, a missed event).
+queueing hints do not cover (a hint's QueueSkip that was wrong, a missed event).
 
 A pod whose asynchronous preemption runs (`SchedulerState.preempting`, KEP-4832, beta and on by
 default in v1.33: `kubeprop.model.scheduler.async_preemption`) is *held*: DefaultPreemption's
@@ -42,11 +47,11 @@ import attrs
 from kubeprop.model.api.defaults import DEFAULT_SCHEDULER_NAME
 from kubeprop.model.api.meta import Condition
 from kubeprop.model.api.objects import ApiObject, Pod
-from kubeprop.model.api.store import WatchEvent
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.backoff import Backoff, backoff_seconds, expired
 from kubeprop.model.scheduler.pdbs import RESOURCE, sees_pdbs
+from kubeprop.model.scheduler.requeue import VOLUME_RESOURCES
 from kubeprop.model.scheduler.served import served
 from kubeprop.model.scheduler.volumeassume import VolumeDecisions
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up, pod_key
@@ -59,7 +64,6 @@ __all__ = [
     "PatchRetry",
     "Preparation",
     "SchedulerState",
-    "helps",
     "inputs",
     "is_gated",
     "next_flush",
@@ -78,11 +82,14 @@ Inputs = tuple[tuple[int, ...], FrozenMap[str, str]]
 
 @attrs.frozen(cache_hash=True)
 class Parked:
-    """A parked pod: when it was parked (the queue's timestamp) and the scheduler's inputs then
-    (cache revisions of pods and nodes, and the assume cache)."""
+    """A parked pod: when it was parked (the queue's timestamp), the scheduler's inputs then
+    (cache revisions of pods and nodes, and the assume cache), and the plugins that rejected it
+    (`QueuedPodInfo.UnschedulablePlugins`, whose queueing hints decide which events move it:
+    `kubeprop.model.scheduler.requeue`; empty: any event moves it)."""
 
     since: int
     inputs: Inputs
+    plugins: frozenset[str] = frozenset()
 
 
 @attrs.frozen(cache_hash=True)
@@ -198,9 +205,10 @@ class SchedulerState:
         """DefaultPreemption's PreEnqueue rejects the pod: one of its preemptions still holds it."""
         return any(p.held for p in self.preempting.get(key, ()))
 
-    def park(self, key: str, since: int, inputs: Inputs) -> SchedulerState:
-        """The pod goes to the unschedulable pods (`AddUnschedulableIfNotPresent`)."""
-        return evolve(self, unschedulable=self.unschedulable.set(key, Parked(since, inputs)))
+    def park(self, key: str, since: int, inputs: Inputs, plugins: frozenset[str] = frozenset()) -> SchedulerState:
+        """The pod goes to the unschedulable pods (`AddUnschedulableIfNotPresent`), with the plugins
+        that rejected it."""
+        return evolve(self, unschedulable=self.unschedulable.set(key, Parked(since, inputs, plugins)))
 
     def move_all(self, clock: int) -> SchedulerState:
         """MoveAllToActiveOrBackoffQueue: every parked pod is tried again, but for the held ones
@@ -297,25 +305,6 @@ def is_gated(pod: Pod) -> bool:
     reason SchedulingGated is the API server's, written at creation (`kubeprop.model.api.server_write`).
     In the model the pod simply enters `pending_queue` once the scheduler's cache shows it ungated."""
     return bool(pod.spec.scheduling_gates)
-
-
-VOLUME_RESOURCES = frozenset({"persistentvolumeclaims", "persistentvolumes", "storageclasses.storage.k8s.io"})
-"""VolumeBinding's EventsToRegister: a claim, volume or StorageClass added or updated."""
-
-
-def helps(event: WatchEvent) -> bool:
-    """Whether an event moves the parked pods: any Node event; an assigned pod deleted, being
-    deleted or finished (its resources are freed); a claim, volume or StorageClass added or
-    updated (VolumeBinding's events)."""
-    if event.key.resource == "nodes":
-        return True
-    if event.key.resource in VOLUME_RESOURCES:
-        return event.type != "DELETED"
-    obj = event.object
-    if event.key.resource != "pods" or not isinstance(obj, Pod) or not obj.spec.node_name:
-        return False
-    return event.type == "DELETED" or obj.metadata.deletion_timestamp is not None or obj.status.phase in (
-        "Succeeded", "Failed")
 
 
 def inputs(model: ClusterModel, state: ClusterState, instance: str, memory: SchedulerState) -> Inputs:

@@ -24,7 +24,7 @@ Upstream (`pkg/scheduler/framework/plugins/volumerestrictions/volume_restriction
   carry no such volumes.
 
 Its events (EventsToRegister: a pod deleted, a node added, a claim added) are among those that
-already move parked pods (`kubeprop.model.scheduler.queue.helps`).
+already move parked pods (`kubeprop.model.scheduler.requeue.moves_all`).
 """
 
 from __future__ import annotations

@@ -27,9 +27,10 @@ import attrs
 from kubeprop.counterexamples.format_records import CounterexampleError
 from kubeprop.counterexamples.printable import shown_error
 from kubeprop.counterexamples.raft_trace import RaftReplay
-from kubeprop.counterexamples.render import replay_relies_line, replayed_under
+from kubeprop.counterexamples.render import replay_relies_line
 from kubeprop.counterexamples.replay import ReplayResult
 from kubeprop.counterexamples.replay_file import render_file_replay, replay_file
+from kubeprop.counterexamples.replayed_under import replayed_under, under_words
 from kubeprop.counterexamples.scenario_diff import ScenarioDigest, difference_words, differences, digest, in_force
 from kubeprop.model.errors import InputError
 from kubeprop.model.scenario.load import load_scenario
@@ -79,7 +80,7 @@ def scenario_notes(result: ReplayResult, linked: Iterable[LinkedScenario]) -> tu
     file replays under the scenario it carries."""
     notes = []
     if in_force(result.model.parameters, result.model.variant):
-        notes.append(("replays under", replayed_under(result)))
+        notes.append(("replays under", under_words(replayed_under(result))))
     own = digest(result.model.scenario, result.counterexample.parameters)
     for check in linked:
         if check.digest.name == own.name and differences(own, check.digest):

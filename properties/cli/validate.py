@@ -181,7 +181,13 @@ def render_summary(scenario: Scenario, result: Bootstrap, base: Path) -> list[st
             lines.extend(_rejection_lines(outcome, base))
     admitted = len(result.outcomes) - len(result.rejected)
     lines.append(f"{admitted} admitted, {len(result.rejected)} rejected")
-    return lines
+    return [shown(line) for line in lines]  # data (names, values in messages) never starts a line of its own
+
+
+def _comments(lines: list[str]) -> str:
+    """`lines` as YAML comments, one each: a line feed in the data (a value an error message repeats)
+    is escaped, so it can neither end the comment nor start a YAML document of its own."""
+    return "".join(f"# {shown(line)}\n" for line in lines)
 
 
 def run_validate(path: Path | None, output: str, out: TextIO) -> int:
@@ -196,12 +202,11 @@ def run_validate(path: Path | None, output: str, out: TextIO) -> int:
         for outcome in result.outcomes:
             notes = _notes(outcome)
             if outcome.response.ok and notes:
-                out.writelines(f"# {line}\n" for line in [f"{_object_name(outcome)}  {_where(outcome, base)}", *notes])
+                out.write(_comments([f"{_object_name(outcome)}  {_where(outcome, base)}", *notes]))
             if not outcome.response.ok:  # every rejection with its reason, as YAML comments
-                lines = [f"REJECTED {_object_name(outcome)}  {_where(outcome, base)}", *_rejection_lines(outcome, base)]
-                out.writelines(f"# {line}\n" for line in lines)
-        for line in topology_notes(scenario) + render_summary(scenario, result, base)[-1:]:
-            out.write(f"# {line}\n")
+                out.write(_comments([f"REJECTED {_object_name(outcome)}  {_where(outcome, base)}",
+                                     *_rejection_lines(outcome, base)]))
+        out.write(_comments(topology_notes(scenario) + render_summary(scenario, result, base)[-1:]))
     else:
         out.write("\n".join(render_summary(scenario, result, base)) + "\n")
     return ExitCode.OK if not result.rejected else ExitCode.BAD_INPUT

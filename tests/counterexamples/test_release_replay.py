@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import attrs
 import pytest
 from catalogue_searches import rs_search
 
@@ -133,3 +134,16 @@ def test_the_difference_is_bounded(tmp_path: Path) -> None:
     assert len(bools) > 10 and f"… and {len(bools) - 10} more" in words
     assert "objects added: ConfigMap default/c0, ConfigMap default/c1, ConfigMap default/c10, " in words
     assert f"… and {20 - MAX_ITEMS} more" in words and len(words) < 1500
+
+
+def test_a_step_inserted_at_the_front_is_one_change_not_every_steps(tmp_path: Path) -> None:
+    """trial18: steps were compared by position, so one step inserted first named every step as
+    changed. They are aligned; a removed step is numbered as the old scenario had it."""
+    base = digest(load_scenario(_scenario(tmp_path, "a.yaml")))
+    old = attrs.evolve(base, steps=("kubectl apply a", "kubectl apply b", "kubectl apply c"))
+    new = attrs.evolve(base, steps=("kubectl cordon n", "kubectl apply a", "kubectl apply b", "kubectl apply c"))
+    assert difference_words(old, new).endswith("workload: step 1 added `kubectl cordon n`")
+    gone = attrs.evolve(base, steps=("kubectl apply a", "kubectl apply c"))
+    assert difference_words(old, gone).endswith("workload: step 2 removed `kubectl apply b`")
+    changed = attrs.evolve(base, steps=("kubectl apply a", "kubectl apply B", "kubectl apply c"))
+    assert difference_words(old, changed).endswith("workload: step 2 `kubectl apply b` → `kubectl apply B`")

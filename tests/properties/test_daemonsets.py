@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kubeprop.counterexamples.replay import replay
+from kubeprop.counterexamples.replay import Verdict, replay
 from kubeprop.model.api.apps import DaemonSet
 from kubeprop.model.api.objects import Pod
 from kubeprop.model.api.store import Store
@@ -33,6 +33,7 @@ SURGE_HOST_PORT = DATA / "surge-hostport" / "scenario.yaml"
 
 def test_a_terminating_pod_next_to_two_revisions_is_no_violation() -> None:
     result = replay(SURGE_TWICE)
+    assert (result.verdict, result.drift_step, result.meets_expectation) == (Verdict.PASSES, None, True)
     assert result.violation is None and len(result.states) == 18
     for state in result.states:
         assert one_pod_per_node(result.model, state) is None
@@ -59,6 +60,7 @@ def test_an_adopted_orphan_next_to_the_recreated_daemonsets_pod_is_no_violation(
     upstream has until podsShouldBeOnNode deletes one. The adopted pod was created before the
     DaemonSet, so it is not counted."""
     result = replay(ORPHAN_RECREATE)
+    assert (result.verdict, result.drift_step) == (Verdict.PASSES, None)
     assert result.violation is None
     for state in result.states:
         assert one_pod_per_node(result.model, state) is None

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 import pytest
 
-from kubeprop.counterexamples.replay import replay
+from kubeprop.counterexamples.replay import Verdict, replay
 from kubeprop.model.api.batch import (
     Job,
     JobStatus,
@@ -119,6 +119,8 @@ def test_a_pod_the_job_controller_deleted_that_finishes_after_is_owed_no_count(r
     Succeeded. Upstream's getValidPodsWithFilter skips a pod without the finalizer, so it never
     counts that pod either: no violation, at any step of the recorded run."""
     result = replay(DATA / recorded)
+    # replayed as recorded (no fingerprint drifted: a STALE replay would still replay the trace)
+    assert (result.verdict, result.drift_step, result.meets_expectation) == (Verdict.PASSES, None, True)
     assert result.violation is None and len(result.states) in (51, 57)
     for state in result.states:
         assert job_pods_counted(result.model, state) is None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import attrs
 
-from kubeprop.counterexamples.replay import replay
+from kubeprop.counterexamples.replay import Verdict, replay
 from kubeprop.model.api.batch import Job, is_finished
 from kubeprop.model.api.objects import ObjectKey, Pod
 from kubeprop.model.cluster import actions, build_model, initial_state, step
@@ -89,6 +89,7 @@ def test_a_pod_released_by_a_suspend_whose_delete_never_came_is_upstream_behavio
     removal) and before its DELETE; the kubelet writes Succeeded: the pod is counted nowhere and
     not deleted, as upstream's deleteJobPods leaves it."""
     result = replay(DATA / "suspend-crash-released.json")
+    assert (result.verdict, result.drift_step, result.meets_expectation) == (Verdict.REPRODUCES, None, True)
     assert result.violation is not None and result.violation.all_named("Pod") == ("default/work-cm7j4",)
     trace = result.counterexample.actions
     assert any(isinstance(a, CrashDuringReconcile) and a.controller == "job" and a.sent == 1 for a in trace)

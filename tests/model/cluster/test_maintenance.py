@@ -24,7 +24,7 @@ from kubeprop.model.cluster.maintenance import (
 )
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.schema_addons import DrainStep
-from kubeprop.model.state.actions import Quiesce, UserStep
+from kubeprop.model.state.actions import Quiesce, Tick, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, send
 
 DATA = Path(__file__).parents[1] / "data" / "maintenance"
@@ -166,3 +166,38 @@ def test_an_eviction_refused_for_another_reason_fails_the_users_drain(monkeypatc
         f'unable to drain node "worker-1" due to error: error when evicting pods/"{pod}" -n "default": '
         f'pods "{pod}" is forbidden: no eviction for you')
     assert _node(run.state, "worker-1").spec.unschedulable and not blocking(run.state)
+
+
+def test_the_clock_waits_for_a_due_eviction() -> None:
+    """kubectl's evictPods sends every pod's eviction at once (`staging/src/k8s.io/kubectl/pkg/drain/
+    drain.go`): no `Tick` while one is due, so a `--timeout` cannot pass before it is sent (audit18b:
+    three ticks while the second eviction waited ended the drain with "global timeout reached")."""
+    model, state = _settled("timeout-two-pods.yaml")
+    state = step(model, state, UserStep(0))
+    due = [a for a in actions(model, state) if isinstance(a, EvictForDrain)]
+    assert len(due) == 2 and maintenance.drain_holds_clock(model, state)
+    assert not [a for a in actions(model, state) if isinstance(a, Tick)]
+    state = step(model, state, due[0])
+    for _ in range(500):  # everything else the cluster does, the second eviction held back
+        others = [a for a in actions(model, state) if not isinstance(a, EvictForDrain | Tick | Quiesce)
+                  and getattr(a, "LANE", "") != "faults"]
+        if not others:
+            break
+        state = step(model, state, others[0])
+    assert maintenance.drain_holds_clock(model, state)
+    assert not [a for a in actions(model, state) if isinstance(a, Tick)]
+    state = step(model, state, due[1])
+    assert not maintenance.drain_holds_clock(model, state)
+    run = settle(model, state, max_steps=3000, max_ticks=10)
+    assert "FinishDrain" in [type(a).__name__ for a in run.trace] and not run.state.workload_errors
+
+
+def test_a_retry_not_yet_due_lets_the_clock_run() -> None:
+    """A 429's retry 5 s later is a timer, not work due now: the clock may run to it."""
+    model, state = _settled("blocked.yaml")
+    state = step(model, state, UserStep(0))
+    evict = next(a for a in actions(model, state) if isinstance(a, EvictForDrain))
+    state = step(model, state, evict)
+    drain = next(iter(maintenance_state(state).draining.values()))
+    assert drain.pending and min(drain.pending.values()) > state.clock
+    assert not maintenance.drain_holds_clock(model, state)

@@ -191,6 +191,24 @@ def test_deleted_service_loses_its_endpoints() -> None:
     assert store.get(ObjectKey("endpoints", "default", "feastflow-backend")) is None
 
 
+def test_a_deleted_services_endpoints_are_deleted_blindly_and_a_404_is_done() -> None:
+    """syncService deletes a deleted Service's Endpoints whatever its cache holds and takes a 404 as
+    done (`pkg/controller/endpoint/endpoints_controller.go`; audit18a: a cache that missed the
+    Endpoints left them in the store for good)."""
+    ctl = EndpointsController()
+    store = reconcile(ctl, three_pods())
+    store = ok(store, Request(verb="delete", user=ADMIN, resource="services", namespace="default",
+                              name="feastflow-backend"))
+    cache = attrs.evolve(store, objects=store.objects.delete(ObjectKey("endpoints", "default", "feastflow-backend")))
+    decision = ctl.reconcile(cache, KEY, ctl.initial_memory(), 1)
+    assert [(r.verb, r.resource, r.name) for r in decision.requests] == [("delete", "endpoints", "feastflow-backend")]
+    store, response = send(store, decision.requests[0])
+    assert response.ok and store.get(ObjectKey("endpoints", "default", "feastflow-backend")) is None
+    _, again = send(store, decision.requests[0])
+    assert again.code == 404 and decision.tolerate is not None
+    assert decision.tolerate(decision.requests[0], again) == "ignore"
+
+
 def test_pod_events_enqueue_the_selecting_service() -> None:
     store = three_pods()
     pod = store.get(ObjectKey("pods", "default", "backend-a"))

@@ -280,3 +280,26 @@ def test_the_end_of_a_quarantine_is_a_timer_and_the_fair_run_collects_the_pods_t
         states.append(step(model, states[-1], act))
     gone = gone_at(states, ObjectKey("pods", "default", orphan.metadata.name))
     assert gone is not None and states[gone].clock == 60
+
+
+def test_podgc_orders_equal_creation_times_by_name_evicted_first() -> None:
+    """byEvictionAndCreationTimestamp (`pkg/controller/podgc/gc_controller.go`): evicted (Failed,
+    reason Evicted) first, then by creation time, equal times by name — not by namespace (audit18a:
+    the model deleted a/z before b/a)."""
+    def failed(namespace: str, name: str, reason: str = "") -> Pod:
+        return Pod(metadata=ObjectMeta(name=name, namespace=namespace, uid=f"{namespace}-{name}",
+                                       creation_timestamp=0),
+                   status=attrs.evolve(Pod().status, phase="Failed", reason=reason))
+
+    class View:
+        def __init__(self, pods: list[Pod]) -> None:
+            self.pods = pods
+
+        def list(self, resource: str, namespace: str | None = None) -> list[Pod]:
+            return list(self.pods) if resource == "pods" else []
+
+    ctl = PodGCController(terminated_pod_threshold=1)
+    picked = ctl._gc_terminated(View([failed("a", "z"), failed("b", "a")]))  # type: ignore[arg-type]
+    assert [(r.verb, r.namespace, r.name) for r in picked] == [("delete", "b", "a")]
+    picked = ctl._gc_terminated(View([failed("b", "a"), failed("a", "z", "Evicted")]))  # type: ignore[arg-type]
+    assert [(r.verb, r.namespace, r.name) for r in picked] == [("delete", "a", "z")]

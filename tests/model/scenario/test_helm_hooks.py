@@ -25,6 +25,8 @@ def _hook(value: object) -> dict[str, object]:
     ("test", "a helm test hook"), ("test-success", "a helm test hook"), (" Test ", "a helm test hook"),
     ("pre-upgrade,post-rollback", "a helm pre-upgrade, post-rollback hook"),
     ("crd-install", "is no hook event helm knows"),
+    ("pre-install,crd-install", "'crd-install' is no hook event helm knows"),  # audit18a: dropped, not created
+    ("crd-install,pre-install", "'crd-install' is no hook event helm knows"),
     ("pre-install", None), ("post-install,test", None), (7, None),
 ])
 def test_which_hooks_helm_install_creates(value: object, skipped: str | None) -> None:

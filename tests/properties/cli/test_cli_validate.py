@@ -6,12 +6,14 @@ Regenerate the golden file after an intended change with
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from cli_run import kubeprop
 
 from kubeprop.properties.cli.main import main
@@ -84,3 +86,24 @@ def test_console_script_runs() -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert "validate" in done.stdout
+
+
+def test_a_line_feed_in_a_value_an_error_repeats_starts_no_line_nor_yaml_document(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """trial18: upstream's "unknown time zone NAME" repeats the value; a line feed in it printed a
+    forged `created …` line, and under `-o yaml` ended the comment so that a ConfigMap of the data
+    became a document of the output (`validate -o yaml | kubectl apply -f -`). Every line of data is
+    escaped, as `check` and `gate` print it."""
+    zone = "X\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: injected, namespace: default}\n#"
+    cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c", "namespace": "default"},
+            "spec": {"schedule": "* * * * *", "timeZone": zone, "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "Never", "containers": [{"name": "c", "image": "i"}]}}}}}}
+    path = tmp_path / "forge.yaml"
+    path.write_text(json.dumps(cron), encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert not [line for line in out.splitlines() if line.startswith(("apiVersion", "kind", "---"))]
+    assert "unknown time zone X\\x0a---\\x0aapiVersion" in out
+    assert main(["validate", str(path), "-o", "yaml"]) == 2
+    docs = [d for d in yaml.safe_load_all(capsys.readouterr().out) if d]
+    assert "injected" not in [d["metadata"]["name"] for d in docs]

@@ -19,7 +19,7 @@ import pytest
 from kubeprop.counterexamples.format_read import load as load_counterexample
 from kubeprop.counterexamples.reliance import _waited_on, reliance, reliance_line
 from kubeprop.counterexamples.replay import replay
-from kubeprop.model.cluster.compose import actions, build_model, initial_state
+from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.workload_wait import CommandWait
 from kubeprop.model.kubelet.actions import ContainerExit, ProbeResult
 from kubeprop.model.scenario.load import load_scenario
@@ -174,3 +174,24 @@ def test_user_steps_named_are_the_destructive_and_environment_ones() -> None:
     assert reliance_line(found) == ("relies on: no fault; user step 1 (kubectl delete pod a -n default) at step 1; "
                                     "user step 2 (kubectl drain n1 --ignore-daemonsets) at step 2; "
                                     "user step 3 (kubectl cordon n1) at step 3")
+
+
+def test_a_drain_that_timed_out_counts_only_the_pods_it_evicts() -> None:
+    """trial18's game-day SRE: node-a crashed, and `kubectl drain node-a --timeout=300s` timed out
+    waiting for its pods, which nothing removes while the node is down. The line named readiness
+    probes of pods on other nodes ("300 s pass while the readiness probe of … have not passed"),
+    which cannot make a drain return; now only progress of the pods it evicts or waits for counts,
+    and with none due the line says so."""
+    folder = Path(__file__).parent / "data" / "drain-crash"
+    model = build_model(load_scenario(folder / "scenario.yaml"))
+    trace = load_counterexample(folder / "drain-timeout.json").actions
+    states = [initial_state(model)]
+    for act in trace:
+        assert act in actions(model, states[-1]), act
+        states.append(step(model, states[-1], act))
+    line = reliance_line(reliance(model, states, trace))
+    assert "probe" not in line, line
+    assert line.endswith("user step 1 (kubectl drain node-a --ignore-daemonsets --timeout=300s) timed out, and no "
+                         "progress of the pods it evicts was due: nothing the application did would have made it "
+                         "return"), line
+    assert "fault CrashNode node-a at step 10" in line
