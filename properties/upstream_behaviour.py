@@ -133,7 +133,8 @@ class UpstreamBehaviour:
 def _binding_rewound_by_restore(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
                                 violation: Violation) -> bool:
     """An etcd restore took the pod the violation names back to a version not bound to a node
-    the violation names, which had been bound there before the restore (so its kubelet may run it)."""
+    the violation names, which had been bound there before the restore, and that node's kubelet
+    still runs the pod's containers from before (`_still_runs`: the first copy, not yet stopped)."""
     pod_key = violation.named("Pod")
     nodes = set(violation.all_named("Node"))
     if pod_key is None or not nodes:
@@ -144,9 +145,18 @@ def _binding_rewound_by_restore(model: ClusterModel, states: Sequence[ClusterSta
         if isinstance(act, RestoreEtcd):
             before, after = states[i].store.get(key), states[i + 1].store.get(key)
             if isinstance(before, Pod) and before.spec.node_name in nodes and not (
-                    isinstance(after, Pod) and after.spec.node_name == before.spec.node_name):
+                    isinstance(after, Pod) and after.spec.node_name == before.spec.node_name) \
+                    and _still_runs(states[-1], before):
                 return True
     return False
+
+
+def _still_runs(state: ClusterState, pod: Pod) -> bool:
+    """The kubelet of the node `pod` is bound to runs containers of that pod (its uid) in `state`:
+    the race's first copy has not stopped, so a second copy running is the race's own."""
+    kubelet = state.kubelets.get(pod.spec.node_name)
+    runtime = kubelet.pods.get(f"{pod.metadata.namespace}/{pod.metadata.name}") if kubelet is not None else None
+    return runtime is not None and runtime.uid == pod.metadata.uid and runtime.any_running
 
 
 def _deleted_at_once_while_running(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
@@ -154,7 +164,8 @@ def _deleted_at_once_while_running(model: ClusterModel, states: Sequence[Cluster
     """A pod the violation names, with `terminationGracePeriodSeconds: 0`, was removed from the API
     server in one step (a delete without a grace period of its own, so the pod's 0 applied) while
     bound to a node the violation names whose kubelet still ran its containers: its controller then
-    created the pod anew elsewhere, while the old containers ran on."""
+    created the pod anew elsewhere, while the old containers ran on — and still run in the violating
+    state (a violation after they stopped is not this race's)."""
     pods = set(violation.all_named("Pod"))
     nodes = set(violation.all_named("Node"))
     for before, after in itertools.pairwise(states):
@@ -167,9 +178,7 @@ def _deleted_at_once_while_running(model: ClusterModel, states: Sequence[Cluster
                 continue
             if isinstance(new, Pod) and new.metadata.uid == old.metadata.uid:
                 continue
-            kubelet = after.kubelets.get(old.spec.node_name)
-            runtime = kubelet.pods.get(pod_key) if kubelet is not None else None
-            if runtime is not None and runtime.uid == old.metadata.uid and runtime.any_running:
+            if _still_runs(after, old) and _still_runs(states[-1], old):
                 return True
     return False
 

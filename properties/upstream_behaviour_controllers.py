@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
+
 from kubeprop.model.api.apps import Deployment, ReplicaSet
+from kubeprop.model.api.core import Node
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.cluster.restore import RestoreEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 from kubeprop.model.controllers.nodelifecycle_health import memory as nodelifecycle_memory
 from kubeprop.model.controllers.podutil import controller_of
 from kubeprop.model.state.actions import Action, CrashComponent, CrashDuringReconcile
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState
-from kubeprop.properties.registry import Violation
+from kubeprop.properties.registry import Violation, first_violation, select
 
 __all__ = [
     "CREATE_TIMEOUT_CITATIONS",
@@ -69,7 +73,8 @@ DAEMON_CREATE_TIMEOUT_CITATIONS = (
 )
 CREATE_TIMEOUT_CITATIONS = (
     "pkg/controller/replicaset/replica_set.go manageReplicas (slowStartBatch; skipped and failed creates "
-    "lower the expectations: 'the informer won't observe this pod')",
+    "lower the expectations: 'the informer won't observe this pod'; once the cache shows the extra pod, "
+    "diff > 0 and getPodsToDelete deletes it)",
     "https://github.com/kubernetes/kubernetes/pull/86140 (timeouts no longer swallowed; the review notes "
     "the pod may have been created) and https://github.com/kubernetes/kubernetes/issues/67662",
 )
@@ -126,20 +131,38 @@ def stale_replicaset_lister(model: ClusterModel, states: Sequence[ClusterState],
                              violation: Violation) -> bool:
     """A sync of the Deployment, reading a ReplicaSet cache that was behind the store, created or
     scaled up a ReplicaSet so that the stored ReplicaSets ask for more than replicas + maxSurge
-    pods, though they did not before the sync (within its cache's view the sync kept the bound)."""
+    pods, though they did not before the sync (within its cache's view the sync kept the bound);
+    and the over-surge is still that sync's: since it, nothing but the Deployment controller's own
+    syncs of the Deployment raised a ReplicaSet's spec.replicas or gave the Deployment another
+    ReplicaSet (`_raised_by_another`) — an etcd restore aside: it brings back what was stored, the
+    race's over-surge with it. A user's operator scaling a ReplicaSet up after the race breaks the
+    bound on its own account: that violation is the user's."""
     key = violation.named("Deployment")
     if key is None or model.instant_caches:
         return False
     namespace, _, name = key.partition("/")
+    recognized = False
     for before, after, act in zip(states, states[1:], trace, strict=False):
-        if not _syncs(act, "deployment", key):
-            continue
         d = after.store.get(ObjectKey("deployments.apps", namespace, name))
-        if isinstance(d, Deployment) and _cache_behind(before, d) and not _over_surge(before, d) \
-                and _over_surge(after, d):
-            return True
-    return False
+        if not isinstance(d, Deployment):
+            recognized = False
+        elif _syncs(act, "deployment", key):
+            if _cache_behind(before, d) and not _over_surge(before, d) and _over_surge(after, d):
+                recognized = True
+        elif not isinstance(act, RestoreEtcd) and _raised_by_another(before, after, d):
+            recognized = False
+    return recognized
 
+
+def _raised_by_another(before: ClusterState, after: ClusterState, d: Deployment) -> bool:
+    """A step that is not a sync of `d` by the Deployment controller raised the spec.replicas of
+    one of `d`'s ReplicaSets, as stored, or gave `d` a ReplicaSet asking for pods (created one, or
+    one adopted: a ReplicaSet that was not `d`'s counts as 0)."""
+    ns, uid = d.metadata.namespace, d.metadata.uid
+    was = _owned_sets(list(before.store.list("replicasets.apps", ns)), uid)
+    now = _owned_sets(list(after.store.list("replicasets.apps", ns)), uid)
+    return any((rs.spec.replicas or 0) > (old.spec.replicas or 0 if (old := was.get(n)) is not None else 0)
+               for n, rs in now.items())
 
 
 def _owned_pods(state: ClusterState, resource: str, key: str) -> set[str]:
@@ -155,24 +178,29 @@ def timed_out_create(model: ClusterModel, states: Sequence[ClusterState], trace:
                       violation: Violation) -> bool:
     """A sync of the ReplicaSet consumed an injected timeout (504: the write applied, the client
     told it failed) while it created one of the ReplicaSet's pods, and a later sync of it, whose pod
-    cache had not yet seen that pod, created another."""
+    cache had not yet seen that pod, created another; and the violation is theirs: without those
+    extra pods the violating state keeps the property (`_without_holds`)."""
     rs_key = violation.named("ReplicaSet")
-    return rs_key is not None and _created_again(states, trace, "replicaset", "replicasets.apps", rs_key)
+    return rs_key is not None and _without_holds(
+        model, states[-1], violation, _created_again(states, trace, "replicaset", "replicasets.apps", rs_key))
 
 
 def timed_out_daemon_create(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
                              violation: Violation) -> bool:
     """`timed_out_create` for a DaemonSet: a sync created one of its pods with a timed-out create, and a
     later sync, whose pod cache had not yet seen that pod, created another (on the same node: the
-    first one's node still looked empty)."""
+    first one's node still looked empty); without those extra pods the property holds."""
     key = violation.named("DaemonSet")
-    return key is not None and _created_again(states, trace, "daemonset", "daemonsets.apps", key)
+    return key is not None and _without_holds(
+        model, states[-1], violation, _created_again(states, trace, "daemonset", "daemonsets.apps", key))
 
 
 def _created_again(states: Sequence[ClusterState], trace: Sequence[Action], controller: str, resource: str,
-                   key: str) -> bool:
-    """Some sync of `key` by `controller` consumed an injected 504 and created a pod, and a later sync,
-    whose pod cache lacked that pod, created one more."""
+                   key: str) -> dict[ObjectKey, str]:
+    """The extra pods (key → uid) of the race: some sync of `key` by `controller` consumed an
+    injected 504 and created a pod, and a later sync, whose pod cache lacked that pod, created these."""
+    namespace = key.partition("/")[0]
+    extra: dict[ObjectKey, str] = {}
     syncs = [i for i, act in enumerate(trace) if _syncs(act, controller, key)]
     for n, i in enumerate(syncs):
         before, after = states[i], states[i + 1]
@@ -184,23 +212,51 @@ def _created_again(states: Sequence[ClusterState], trace: Sequence[Action], cont
         for j in syncs[n + 1:]:
             informer = states[j].informers.get(CONTROLLER_MANAGER)
             unseen = informer is not None and any(
-                informer.get(ObjectKey("pods", key.partition("/")[0], pod)) is None for pod in created)
-            if unseen and _owned_pods(states[j + 1], resource, key) - _owned_pods(states[j], resource, key):
-                return True
-    return False
+                informer.get(ObjectKey("pods", namespace, pod)) is None for pod in created)
+            if not unseen:
+                continue
+            for pod in _owned_pods(states[j + 1], resource, key) - _owned_pods(states[j], resource, key):
+                made = states[j + 1].store.get(ObjectKey("pods", namespace, pod))
+                if made is not None:
+                    extra[ObjectKey("pods", namespace, pod)] = made.metadata.uid
+    return extra
+
+
+def _without_holds(model: ClusterModel, state: ClusterState, violation: Violation, extra: dict[ObjectKey, str]) -> bool:
+    """Some of the race's `extra` pods are still stored in `state`, and without them the violated
+    property holds there for the objects the violation names (it may still fail for others, later
+    in its order: another ReplicaSet, another node): the violation is the race's own, not a later
+    one (a user's pod, a scale-down that went wrong) that the race merely preceded."""
+    store, removed = state.store, False
+    for key, uid in extra.items():
+        found = store.get(key)
+        if found is not None and found.metadata.uid == uid:
+            store, _ = store.remove(key)
+            removed = True
+    if not removed:
+        return False
+    rest = first_violation(model, attrs.evolve(state, store=store), select([violation.property]))
+    return rest is None or rest.objects != violation.objects
 
 
 
 def transition_lost_in_crash(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
                               violation: Violation) -> bool:
     """With upstream's rule (`markPodsNotReadyOnTransitionOnly`), the controller manager crashed
-    while the node the violation names had gone Unknown and its pods were not marked yet: the
-    restarted controller never sees that transition again."""
+    while the node the violation names had gone Unknown and its pods were not marked yet, and the
+    node has not been Ready since: the restarted controller never sees that transition again."""
     if not model.parameter("markPodsNotReadyOnTransitionOnly"):
         return False
     node = violation.named("Node")
     crash = CrashComponent(CONTROLLER_MANAGER)
     return node is not None and any((act == crash or isinstance(act, CrashDuringReconcile))
                                     and node in nodelifecycle_memory(states[i]).pods_not_ready_pending
+                                    and not any(_ready(state, node) for state in states[i:])
                                     for i, act in enumerate(trace))
 
+
+def _ready(state: ClusterState, name: str) -> bool:
+    """The stored node's Ready condition is True: once the node is Ready again, its next loss is a
+    new transition the controller sees, and a violation after it is not the lost one's."""
+    node = state.store.get(ObjectKey("nodes", "", name))
+    return isinstance(node, Node) and any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)

@@ -73,63 +73,74 @@ STALE_NODE_CITATIONS = (
 
 def node_changed_after_decision(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
                                  violation: Violation) -> bool:
-    """The violating step is the scheduler's binding of the pod; its scheduling decision (the last
-    `Schedule` of the pod, onto the same node) was sound on the node as stored then, and the node
-    changed in between so that the pod no longer passes the node's own filters (cordoned, tainted,
-    relabelled)."""
-    found = _binding_and_decision(trace, violation)
+    """The pod's binding that stands in the violating state (`_binding_and_decision`) followed a
+    scheduling decision (the last `Schedule` of the pod before it, onto the same node) that was
+    sound on the node as stored then, and the node changed in between so that, as stored at the
+    binding, the pod no longer passes the node's own filters (cordoned, tainted, relabelled)."""
+    found = _binding_and_decision(states, trace, violation)
     if found is None:
         return False
-    pod_key, node_name, decision = found
-    namespace, _, name = pod_key.partition("/")
-    pod = states[-1].store.get(ObjectKey("pods", namespace, name))
+    pod, node_name, decision, bind = found
     then = states[decision + 1].store.get(ObjectKey("nodes", "", node_name))
-    now = states[-1].store.get(ObjectKey("nodes", "", node_name))
-    if not (isinstance(pod, Pod) and isinstance(then, Node) and isinstance(now, Node)) or then == now:
+    at_bind = states[bind + 1].store.get(ObjectKey("nodes", "", node_name))
+    if not (isinstance(then, Node) and isinstance(at_bind, Node)) or then == at_bind:
         return False
-    return static_reason(pod, NodeInfo.of(then)) is None and static_reason(pod, NodeInfo.of(now)) is not None
+    return static_reason(pod, NodeInfo.of(then)) is None and static_reason(pod, NodeInfo.of(at_bind)) is not None
 
 
-def _binding_and_decision(trace: Sequence[Action], violation: Violation) -> tuple[str, str, int] | None:
-    """(pod, node, index of the decision) when the violating step is the scheduler's binding of
-    the pod the violation names onto the node it names, decided by the pod's last `Schedule`."""
+def _binding_and_decision(states: Sequence[ClusterState], trace: Sequence[Action],
+                          violation: Violation) -> tuple[Pod, str, int, int] | None:
+    """(the pod as bound, node, index of the decision, index of the binding) for the pod and node
+    the violation names: the binding is the pod's last `Bind` in the trace, which put it on that
+    node and still stands in the violating state (the same pod, on that node); the decision is the
+    pod's last `Schedule` before it, onto the same node.
+
+    The binding need not be the violating step: `scheduler-decisions-sound` judges a binding with
+    Z3 only once the scheduler's informer has caught up (a later `Deliver`), and its explanation
+    may change then ("untolerated taint" becomes "node(s) were unschedulable"), so the race is
+    judged against the state the binding was written in, not against the violating state."""
     pod_key, node_name = violation.named("Pod"), violation.named("Node")
     if not trace or pod_key is None or node_name is None:
         return None
-    bind = trace[-1]
-    if not (isinstance(bind, Bind) and bind.pod == pod_key):
+    bind = next((i for i in range(len(trace) - 1, -1, -1)
+                 if isinstance(trace[i], Bind) and getattr(trace[i], "pod", None) == pod_key), None)
+    if bind is None:
         return None
-    decision = next((i for i in range(len(trace) - 2, -1, -1)
+    namespace, _, name = pod_key.partition("/")
+    key = ObjectKey("pods", namespace, name)
+    bound, now = states[bind + 1].store.get(key), states[-1].store.get(key)
+    if not (isinstance(bound, Pod) and isinstance(now, Pod) and bound.spec.node_name == node_name
+            and now.metadata.uid == bound.metadata.uid and now.spec.node_name == node_name):
+        return None
+    decision = next((i for i in range(bind - 1, -1, -1)
                      if isinstance(trace[i], Schedule) and getattr(trace[i], "pod", None) == pod_key), None)
     if decision is None or getattr(trace[decision], "node", None) != node_name:
         return None
-    return pod_key, node_name, decision
+    return bound, node_name, decision, bind
 
 
 def decided_on_stale_node_cache(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
                                  violation: Violation) -> bool:
-    """The violating step is the scheduler's binding of the pod; its scheduling decision (the last
-    `Schedule` of the pod, onto the same node) was taken while the scheduler's node cache held an
-    older version of the node than the store, one the pod passes the node's own filters on, though
-    the node as stored at the binding fails them (tainted, cordoned, relabelled before the decision,
-    but not yet seen by the scheduler's informer)."""
-    found = _binding_and_decision(trace, violation)
+    """The pod's binding that stands in the violating state (`_binding_and_decision`) followed a
+    scheduling decision (the last `Schedule` of the pod before it, onto the same node) taken while
+    the scheduler's node cache held an older version of the node than the store, one the pod
+    passes the node's own filters on, though the node as stored at the binding fails them
+    (tainted, cordoned, relabelled before the decision, but not yet seen by the scheduler's
+    informer)."""
+    found = _binding_and_decision(states, trace, violation)
     if found is None or model.instant_caches:
         return False
-    pod_key, node_name, decision = found
+    pod, node_name, decision, bind = found
     informer = states[decision].informers.get(getattr(trace[decision], "scheduler", ""))
     if informer is None:
         return False
-    namespace, _, name = pod_key.partition("/")
     node = ObjectKey("nodes", "", node_name)
-    pod = states[-1].store.get(ObjectKey("pods", namespace, name))
-    cached, stored, now = informer.get(node), states[decision].store.get(node), states[-1].store.get(node)
-    if not (isinstance(pod, Pod) and isinstance(cached, Node) and isinstance(stored, Node) and isinstance(now, Node)):
+    cached, stored, at_bind = informer.get(node), states[decision].store.get(node), states[bind + 1].store.get(node)
+    if not (isinstance(cached, Node) and isinstance(stored, Node) and isinstance(at_bind, Node)):
         return False
     if cached.metadata.resource_version == stored.metadata.resource_version:
         return False
-    return static_reason(pod, NodeInfo.of(cached)) is None and static_reason(pod, NodeInfo.of(now)) is not None
-
+    return static_reason(pod, NodeInfo.of(cached)) is None and static_reason(pod, NodeInfo.of(at_bind)) is not None
 
 
 def bind_timeout_then_reused(model: ClusterModel, states: Sequence[ClusterState], trace: Sequence[Action],
