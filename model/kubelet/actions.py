@@ -134,8 +134,8 @@ class PreStopOverrun(Action):
     its SIGKILL deadline comes (beside `SigKillPod`): the hook ran the whole grace period
     (`kuberuntime_container.go` executePreStopHook timed out), so SIGTERM came only then and SIGKILL
     comes 2 s later (killContainer's minimum grace). Not taken, the hooks ended in time and
-    `SigKillPod` follows at the grace period. Either way the containers may exit cleanly before the
-    deadline (`StopGracefully`: the hook ended and the process exited on SIGTERM). Choosing at the
+    `SigKillPod` follows at the grace period. Either way the containers may exit before the deadline
+    (`StopGracefully`: the hook ended and the process exited on SIGTERM). Choosing at the
     deadline, not before, gives the same behaviours with fewer states: until then nothing tells the
     two apart. The same choice for a container with a preStop hook killed for a failed probe, at the
     deadline of its kill (`kubeprop.model.kubelet.kill`)."""
