@@ -1,5 +1,6 @@
-"""The exit codes a container that ends by itself is offered (`ContainerExit.exit_code`): 0 and one
-representative of each class of non-zero codes the scenario can tell apart.
+"""The exit codes a container that ends by itself, or exits on SIGTERM, is offered
+(`ContainerExit.exit_code`, `StopGracefully.exit_code`): 0 and one representative of each class of
+non-zero codes the scenario can tell apart.
 
 What reads a container's exit code, upstream (v1.33):
 

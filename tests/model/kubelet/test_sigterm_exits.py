@@ -111,6 +111,19 @@ def test_a_rule_s_codes_say_what_a_container_exits_with_on_sigterm_beside_143() 
     assert [a.exit_code for a in actions(model, state) if isinstance(a, StopGracefully)] == [0, 42, 143]
 
 
+def test_the_containers_of_one_turn_exit_with_a_code_each_of_them_may_exit_with() -> None:
+    """pair.yaml: `main` exits 0 or 42 (its rule), `side` is free and its Job ignores its exit 3.
+    Stopped in one turn with one code, they are offered 0, 42 and 143 — not 3, which `main` never
+    exits with; the pod that dies of SIGTERM is Failed, counted against backoffLimit 0."""
+    model = build_model(load_scenario(DATA / "pair.yaml"))
+    state, _ = _running_pod(model)
+    stops = [a for a in actions(model, state) if isinstance(a, StopGracefully)]
+    assert [a.exit_code for a in stops] == [0, 42, 143]
+    after = fair_run(model, step(model, state, stops[-1])).state
+    assert any(c.type == "Failed" and c.reason == "BackoffLimitExceeded" and c.status == "True"
+               for c in _job(after).status.conditions)
+
+
 def test_a_failing_exit_on_sigterm_is_bad_luck_the_fair_runs_do_not_take() -> None:
     assert is_progress(StopGracefully(NODE, POD, 0)) and not is_progress(StopGracefully(NODE, POD, 143))
 
