@@ -40,12 +40,12 @@ fault budget allows), only the same container exiting on SIGTERM. Only a kubelet
 to a deadline: while its process is down (`CrashComponent`) the exit is noticed when it is back, and
 the clock then waits for it.
 
-A pod is selected by its labels as the kubelet's cache has them (the pod it runs: the same UID),
-in the rule's namespace; the first rule (in the list's order) that selects a container decides both
-its codes and its deadline. `ContainerExit`'s enabledness thus reads the kubelet's runtime state and
-its cache — `StopGracefully`'s as well, a kubelet-local action too — which its footprint
-(`kubeprop.model.cluster.footprint`, `_kubelet_local`) and the
-enabled-actions cache's kubelet key (`kubeprop.model.cluster.enabled_reads`) already list.
+A pod is selected by its labels as the kubelet's cache has them (the pod it runs: the same UID), in the
+rule's namespace; the first rule (in the list's order) that selects a container decides both its codes
+and its deadline. `ContainerExit`'s enabledness thus reads the kubelet's runtime state and its cache —
+`StopGracefully`'s as well, a kubelet-local action too — which its footprint
+(`kubeprop.model.cluster.footprint`, `_kubelet_local`) and the enabled-actions cache's kubelet key
+(`kubeprop.model.cluster.enabled_reads`) already list.
 """
 
 from __future__ import annotations
