@@ -1,13 +1,15 @@
 """Transitions per second of the default check, member by member, and the time spent judging convergence.
 
-Run: `python benchmarks/bench_steps.py [--seconds 20] [--steps N] [--tree DIR] [--cpu N]` (after `pip install -e .`).
+Run: `python benchmarks/bench_steps.py [--seconds 20] [--steps N] [--tree DIR] [--cpu N] [--member NAME]` (after
+`pip install -e .`).
 For FeastFlow (the built-in scenario) and tests/model/data/catalogue/web.yaml, it runs what
 `kubeprop check --budget SECONDS` runs — the portfolio, seed 0, every property, the default depth,
 one process (every member runs in this one: `workers=1`) — and prints a Markdown table:
 
 - each member's transitions (the steps it counts: explored transitions, never the steps of the fair
   continuations that judge convergence), its seconds and its transitions/s, and the portfolio's;
-- seconds spent judging convergence (`kubeprop.properties.convergence.settled_violation`, the fair,
+- seconds spent judging convergence (`kubeprop.properties.convergence.settled_violation`, and
+  `settled_judgement` where a module asks for it by name, as the walks' judge does: the fair,
   fault-free continuations), in all and per member, and how many judgements that was.
 
 `--tree DIR` measures another checkout of the project (e.g. `git archive <commit> | tar -x -C DIR`):
@@ -18,7 +20,9 @@ machine slow the run down. The portfolio runs in turns counted in steps, so both
 work in the same order; only how far they get in the budget differs. `--steps N` makes the work
 itself the same: the portfolio stops after its first N steps (turns are whole, so a little more)
 whatever the time, and the figure to compare is transitions per CPU second — on a shared machine
-the steadiest of all.
+the steadiest of all. `--member NAME` (repeatable) runs only those members of the portfolio, in
+their turns as in the whole portfolio: with `--steps`, a fixed-step workload of one engine (`--member
+walk`, `--member bfs`).
 """
 
 from __future__ import annotations
@@ -85,6 +89,21 @@ class Judging:
             if module is not None and module.__name__.startswith("kubeprop.") and getattr(
                     module, "settled_violation", None) is original:
                 module.settled_violation = timed  # type: ignore[attr-defined]
+        judgement = getattr(convergence, "settled_judgement", None)  # (a tree from before it has none)
+
+        def timed_judgement(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return judgement(*args, **kwargs)  # type: ignore[misc]
+            finally:
+                self.seconds[self.member] += time.perf_counter() - began
+                self.calls[self.member] += 1
+
+        for module in list(sys.modules.values()):  # the walks' judge (`shrink.Judge`) asks for the steps too;
+            # not in `convergence` itself, whose `settled_violation` (timed above) calls it
+            if module is not None and module.__name__.startswith("kubeprop.") and module is not convergence and (
+                    judgement is not None and getattr(module, "settled_judgement", None) is judgement):
+                module.settled_judgement = timed_judgement  # type: ignore[attr-defined]
         owner = _turn_owner()
         turn: Callable[..., Any] = owner._turn
         lane = owner is not portfolio  # a lane's method (self first), or the older module function
@@ -151,13 +170,15 @@ def _import_engines() -> None:
     import kubeprop.properties.explore.walk  # noqa: F401
 
 
-def bench(name: str, path: Path | None, seconds: float, judging: Judging) -> list[str]:
-    """Markdown rows for one scenario: the portfolio's members, then the portfolio."""
+def bench(name: str, path: Path | None, seconds: float, judging: Judging,
+          only: Sequence[str] = ()) -> list[str]:
+    """Markdown rows for one scenario: the portfolio's members (only those named in `only`, if
+    any), then the portfolio."""
     from kubeprop.model.cluster.compose import build_model, initial_state
     from kubeprop.model.scenario.load import feastflow_path, load_scenario
     from kubeprop.properties.explore.discoveries import discover
     from kubeprop.properties.explore.engine import EngineConfig
-    from kubeprop.properties.explore.portfolio import run_portfolio
+    from kubeprop.properties.explore.portfolio import MEMBERS, run_portfolio
     from kubeprop.properties.registry import select
 
     model = build_model(load_scenario(path or feastflow_path()))
@@ -171,7 +192,8 @@ def bench(name: str, path: Path | None, seconds: float, judging: Judging) -> lis
 
     hits_before = getattr(getattr(judged, "VERDICTS", None), "hits", 0)
     began, cpu = time.perf_counter(), time.process_time()
-    results = discover(lambda c: run_portfolio(model, start, c), config)
+    members = tuple(m for m in MEMBERS if not only or m.name in only)
+    results = discover(lambda c: run_portfolio(model, start, c, members), config)
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     steps: Counter[str] = Counter()
     spent: Counter[str] = Counter()
@@ -212,6 +234,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cpu", type=int, help="pin the process to this CPU")
     parser.add_argument("--steps", type=count_flag, help="stop the portfolio after this many steps (fixed work; the "
                         "budget then only bounds the time, make it large)")
+    parser.add_argument("--member", action="append", default=[],
+                        help="run only this member of the portfolio, in its turns (repeatable; default: all) — "
+                        "with --steps, a fixed-step workload of one engine, e.g. --member walk")
     parser.add_argument("--scenario", choices=[n for n, _ in SCENARIOS], action="append",
                         help="only this scenario (repeatable; default: both)")
     args = parser.parse_args(argv)
@@ -228,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     tree = Path(kubeprop.model.__file__).parents[1]
     work = f"; the first {args.steps:,} steps" if args.steps is not None else ""
+    work += f"; members {', '.join(args.member)}" if args.member else ""
     print(f"tree {tree}; budget {args.seconds:g} s per scenario{work}; load average before "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print("| scenario | member | transitions | seconds | transitions/s | judging convergence (s) | judgements |")
@@ -235,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, path in SCENARIOS:
         if args.scenario and name not in args.scenario:
             continue
-        for row in bench(name, path, args.seconds, judging):
+        for row in bench(name, path, args.seconds, judging, args.member):
             print(row, flush=True)
     print(f"\nload average after {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

@@ -99,7 +99,7 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
         return f"{'VIOLATED' if found.upstream is None else 'UPSTREAM'} ({discovery_length(found)})"
     if vacuous:  # it could not have failed here, judged or not (the note under the table says why)
         return "vacuous"
-    if prop.kind == "convergence" and report.discovery(SETTLES) is not None:
+    if prop.kind == "convergence" and _no_settle(report):
         return "not judged (no settle)"
     if report.exit_reason == INTERRUPTED:
         return "interrupted"
@@ -108,6 +108,14 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
     if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
         return "not checked"
     return "held (exhaustive)" if report.complete else "held (bounded)"
+
+
+def _no_settle(report: CheckReport) -> bool:
+    """Whether a `settles` violation ended the judging of the convergence properties: the user's
+    livelock, or a known upstream one the search did not go on past (`CheckReport.searched_on`)."""
+    livelocks = [d for d in report.found if d.violation.property == SETTLES]
+    searched = next((s for s in report.searched_on if s.property == SETTLES), None)
+    return bool(livelocks) and (any(d.upstream is None for d in livelocks) or searched is None or not searched.steps)
 
 
 def table(run: CheckRun) -> Table:

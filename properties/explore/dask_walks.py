@@ -12,6 +12,15 @@ comes back in the task's result and is shrunk here; `kubeprop check` then writes
 counterexample file locally. Progress comes from the cluster's task stream: each finished task
 reports walks and steps, shown by the `progress` callback (stderr on a terminal).
 
+Past known upstream behaviour (`EngineConfig.excuse`, `upstream_behaviour_search`) they search on
+as the local walks do, with the same result for the same seed: the excuse stays in this process
+(its model, its counts and its cap are this process's), so the cluster runs the walks without it
+and a walk that ends at a violation of a property searched on is not a failure there but *deferred*
+(`DaskChunk`): the task goes on with its next walk, and this process walks it again, with the
+excuse, in walk-index order — it asks the excuse exactly what the local walks ask it, in the same
+order, and goes on past what it passes over. A walk that meets no such violation is the same with
+or without the excuse, so the others stay on the cluster.
+
 Needs the optional extra: `pip install 'kubeprop[dask]'`.
 """
 
@@ -39,12 +48,14 @@ from kubeprop.properties.explore.engine import (
     with_fair_length,
 )
 from kubeprop.properties.explore.runner import register_engine
-from kubeprop.properties.explore.walk import DEFAULT_RUNS, ChunkOutcome, Walker, WalkOutcome, run_chunk
+from kubeprop.properties.explore.slicing import out_of_time
+from kubeprop.properties.explore.walk import DEFAULT_RUNS, ChunkOutcome, Walker, WalkOutcome, walk_once
 from kubeprop.properties.explore.walk import _report as report_failure
 from kubeprop.properties.registry import first_violation
 
 __all__ = [
-    "ADDRESS_VARIABLE", "DaskProgress", "DaskUnavailable", "dask_engine", "run_walks_on_dask", "terminal_progress",
+    "ADDRESS_VARIABLE", "DaskChunk", "DaskProgress", "DaskUnavailable", "dask_engine", "run_dask_chunk",
+    "run_walks_on_dask", "terminal_progress",
 ]
 
 ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
@@ -75,6 +86,57 @@ class DaskProgress:
     def steps_per_second(self) -> float:
         """Walk steps per second over the whole cluster."""
         return self.steps / self.seconds if self.seconds > 0 else 0.0
+
+
+@attrs.frozen
+class DaskChunk:
+    """A task's chunk of walks, run without the excuse: its outcome as `walk.run_chunk` gives it but
+    for the walks `deferred` — each ended at a violation of a property searched on past known
+    upstream behaviour, and is given as (walk index, the chunk's steps before it, its own steps) for
+    this process to walk again with the excuse (module docstring)."""
+
+    outcome: ChunkOutcome
+    deferred: tuple[tuple[int, int, int], ...] = ()
+
+
+def run_dask_chunk(walker: Walker, indices: range, deadline: float | None,
+                   searched: frozenset[str] = frozenset()) -> DaskChunk:
+    """`walk.run_chunk` on a worker, but a walk whose violation is of a property in `searched`
+    (`EngineConfig.excuse.names`) is deferred, not a failure: the chunk goes on with its next walk."""
+    steps = 0
+    deferred: list[tuple[int, int, int]] = []
+    local = None if deadline is None else time.perf_counter() + (deadline - time.time())
+    for done, index in enumerate(indices):
+        if out_of_time(local):
+            return DaskChunk(ChunkOutcome(done, steps, None, True), tuple(deferred))
+        outcome, taken = walk_once(walker, index, local)
+        if outcome.violation is not None and outcome.violation.property in searched:
+            deferred.append((index, steps, taken))
+        elif outcome.violation is not None:
+            return DaskChunk(ChunkOutcome(done + 1, steps + taken, outcome, False), tuple(deferred))
+        steps += taken
+        if out_of_time(local):
+            return DaskChunk(ChunkOutcome(done, steps, None, True), tuple(deferred))  # the last walk was cut
+    return DaskChunk(ChunkOutcome(len(indices), steps, None, False), tuple(deferred))
+
+
+def _walked_here(walker: Walker, chunk: DaskChunk, first: int, deadline: float | None) -> ChunkOutcome:
+    """The chunk's outcome once its deferred walks are walked again here with `walker` (the
+    excuse's), in order, until the `time.perf_counter()` `deadline`, as `walk.run_chunk` would
+    have counted it: a deferred walk that fails here is the chunk's failure."""
+    extra = 0  # the steps the deferred walks took here beyond what they took on the cluster
+    for index, before, own in chunk.deferred:
+        done = index - first
+        if out_of_time(deadline):
+            return ChunkOutcome(done, before + extra, None, True)
+        outcome, taken = walk_once(walker, index, deadline)
+        steps = before + extra + taken
+        if outcome.violation is not None:
+            return ChunkOutcome(done + 1, steps, outcome, False)
+        if out_of_time(deadline):
+            return ChunkOutcome(done, steps, None, True)
+        extra += taken - own
+    return attrs.evolve(chunk.outcome, steps=chunk.outcome.steps + extra)
 
 
 def _distributed() -> Any:
@@ -128,21 +190,24 @@ def _chunks(total: int | None) -> Iterator[range]:
 
 
 def _ordered_outcomes(client: Any, walker_future: Any, chunks: Iterator[range], deadline: float | None,
-                      report: Callable[[ChunkOutcome], None]) -> Generator[ChunkOutcome, None, None]:
-    """Chunk outcomes in walk-index order. Tasks are kept `MAX_IN_FLIGHT_PER_THREAD` per worker
-    thread ahead of the first unfinished chunk; `report` sees each one as the cluster finishes it
-    (the task stream); tasks still pending when the caller stops are cancelled."""
+                      report: Callable[[ChunkOutcome], None], searched: frozenset[str] = frozenset()
+                      ) -> Generator[tuple[range, DaskChunk], None, None]:
+    """Chunks with their outcomes (`run_dask_chunk`, deferring the walks that end at a violation
+    of a property in `searched`), in walk-index order. Tasks are kept `MAX_IN_FLIGHT_PER_THREAD`
+    per worker thread ahead of the first unfinished chunk; `report` sees each one as the cluster
+    finishes it (the task stream); tasks still pending when the caller stops are cancelled."""
     window = max(1, sum(client.nthreads().values())) * MAX_IN_FLIGHT_PER_THREAD
     position_of: dict[str, int] = {}
     pending: dict[str, Any] = {}
-    done: dict[int, ChunkOutcome] = {}
+    ranges: dict[int, range] = {}
+    done: dict[int, DaskChunk] = {}
     stream = _distributed().as_completed(loop=client.loop)
     submitted = position = 0
     try:
         while True:
             for chunk in itertools.islice(chunks, max(0, position + window - submitted)):
-                fut = client.submit(run_chunk, walker_future, chunk, deadline, pure=False)
-                position_of[fut.key], pending[fut.key] = submitted, fut
+                fut = client.submit(run_dask_chunk, walker_future, chunk, deadline, searched, pure=False)
+                position_of[fut.key], pending[fut.key], ranges[submitted] = submitted, fut, chunk
                 stream.add(fut)
                 submitted += 1
             if position >= submitted:
@@ -151,8 +216,8 @@ def _ordered_outcomes(client: Any, walker_future: Any, chunks: Iterator[range], 
                 fut = next(stream)
                 del pending[fut.key]
                 done[position_of.pop(fut.key)] = outcome = fut.result()
-                report(outcome)
-            yield done.pop(position)
+                report(outcome.outcome)
+            yield ranges.pop(position), done.pop(position)
             position += 1
     finally:
         if pending:
@@ -165,15 +230,16 @@ def run_walks_on_dask(model: ClusterModel, start: ClusterState, config: EngineCo
     docstring); the same `EngineResult`, with the lowest failing walk's trace shrunk locally."""
     began = time.perf_counter()
     config = with_fair_length(model, start, config, config.deadline(began))  # the same run lengths as local walks
-    # no search past known upstream behaviour on the workers (`EngineConfig.excuse` is this process's): a
-    # recognised violation they report ends the search for its property (`discoveries.discover`)
-    config = attrs.evolve(config, excuse=None)
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
+    # the cluster's walks without the excuse (it stays here, module docstring): theirs are deferred
+    remote = attrs.evolve(walker, config=attrs.evolve(config, excuse=None))
+    searched = frozenset() if config.excuse is None else frozenset(config.excuse.names)
     initial = first_violation(model, start, walker.safety)
     if initial is not None:
         return EngineResult("walk", ExitReason.VIOLATION, initial, (), EngineStats(time.perf_counter() - began, 0))
     total = config.run_count(DEFAULT_RUNS)
     deadline = None if config.budget_seconds is None else time.time() + config.budget_seconds
+    here = config.deadline(began)
     client = _client(address, config.budget_seconds)
     seen = {"walks": 0, "steps": 0}
 
@@ -188,9 +254,10 @@ def run_walks_on_dask(model: ClusterModel, start: ClusterState, config: EngineCo
     failure: WalkOutcome | None = None
     timed_out = False
     try:
-        walker_future = client.scatter(walker, broadcast=True, hash=False)
-        outcomes = _ordered_outcomes(client, walker_future, _chunks(total), deadline, report)
-        for chunk in outcomes:
+        walker_future = client.scatter(remote, broadcast=True, hash=False)
+        outcomes = _ordered_outcomes(client, walker_future, _chunks(total), deadline, report, searched)
+        for indices, ran in outcomes:
+            chunk = _walked_here(walker, ran, indices.start, here) if ran.deferred else ran.outcome
             runs, steps = runs + chunk.completed, steps + chunk.steps
             if chunk.failure is not None or chunk.timed_out:
                 failure, timed_out = chunk.failure, chunk.timed_out

@@ -10,7 +10,9 @@ later all report one discovery per property without code of their own.
 Each rerun is a fresh search: BFS explores again the states before the discovery (its traces stay
 shortest); a walk or Hypothesis run with the same seed retraces the runs before the failing one and
 then goes on. A `settles` violation (a continuation that never settled) stands for every
-convergence property at once, so those are dropped and the search goes on for the safety ones.
+convergence property at once, so those are dropped and the search goes on for the safety ones —
+unless it is known upstream behaviour (below): then they stay, and the runs that follow go on past
+every livelock such behaviour explains.
 
 A violation that is known upstream behaviour (`SearchOn.known` says so of a result; the Kubernetes
 races of `kubeprop.properties.upstream_behaviour`) does not end the search for its property: the
@@ -58,10 +60,12 @@ class Unfinished(KeyboardInterrupt):
 class SearchOn:
     """How `discover` goes on past known upstream behaviour: `known(result)` says whether a run's
     violation is such behaviour of a property a search can go on for, and `excuse(properties)` is
-    the `EngineConfig.excuse` of the runs that search on for `properties` (in the order met)."""
+    the `EngineConfig.excuse` of the runs that search on for `properties` (in the order met) and,
+    once a `settles` violation was such behaviour, for `settles`."""
 
     known: Callable[[Any], bool]
-    excuse: Callable[[tuple[Property, ...]], Excuse]
+    excuse: Callable[[tuple[Property, ...], bool], Excuse]
+    """`excuse(properties, settles)`: `settles` too when a known upstream livelock was met."""
 
 
 Run = Callable[[EngineConfig], Any]
@@ -91,11 +95,13 @@ def discover(run: Run, config: EngineConfig, stop: Callable[[Any], bool] | None 
     With `search_on`, a property whose violation `search_on.known` is searched on (module docstring):
     a later result may hold a second violation of it, the user's."""
     excused: list[Property] = []
+    livelock = [False]  # `settles` searched on past known upstream behaviour
     last: list[Any] = []
 
     def one(left: list[Property], budget: float | None) -> Any:
         share = SHRINK_SHARE if stop is None and len(left) > 1 else config.shrink_share
-        excuse = None if search_on is None or not excused else search_on.excuse(tuple(excused))
+        on = excused or livelock[0]
+        excuse = None if search_on is None or not on else search_on.excuse(tuple(excused), livelock[0])
         result = run(attrs.evolve(config, properties=tuple(left), budget_seconds=budget, shrink_share=share,
                                   excuse=excuse))
         if config.progress is not None and result.violation is not None:
@@ -106,6 +112,10 @@ def discover(run: Run, config: EngineConfig, stop: Callable[[Any], bool] | None 
 
     def remaining(left: list[Property], found: str) -> list[Property] | None:
         met = next((p for p in left if p.name == found), None)
+        if (found == SETTLES and search_on is not None and not livelock[0] and search_on.known(last[0])
+                and any(p.kind == "convergence" for p in left)):
+            livelock[0] = True  # the convergence properties stay: runs that settle still judge them
+            return left
         if search_on is None or met is None or met in excused or not search_on.known(last[0]):
             return _remaining(left, found)  # (an engine that re-reports an excused one ends its search)
         excused.append(met)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.explore.engine import EngineConfig, EngineResult, ExitReason
+from kubeprop.properties.explore.engine import EngineConfig, EngineResult, Excuse, ExitReason
 from kubeprop.properties.explore.slicing import Limit, Sliced, out_of_time
 
 if TYPE_CHECKING:
@@ -25,6 +25,13 @@ __all__ = ["Find", "Lane", "LaneReport", "Position"]
 
 Position = tuple[int, int]
 """A turn's place in the one-process portfolio's order: (round, the member's index in the portfolio)."""
+
+BEFORE: Position = (-1, -1)
+"""Before every turn."""
+
+Tally = tuple[tuple[Position, Any], ...]
+"""A member's search on past known upstream behaviour (`upstream_behaviour_search.SearchPast.part`):
+its counts when it started (at `BEFORE`) and after each turn that changed them."""
 
 
 @attrs.frozen
@@ -52,6 +59,8 @@ class LaneReport:
     ended: float
     complete: bool = True
     """False for a worker lane that did not report in time: only its find (sent at once) is known."""
+    tallies: dict[str, Tally] = attrs.Factory(dict)
+    """Each member's `Tally`, when it searched on past known upstream behaviour (`lanes.carry_back`)."""
 
 
 class Lane:
@@ -70,6 +79,9 @@ class Lane:
         self.results: dict[str, EngineResult] = {}
         self.round = self.at = 0
         self.find: Find | None = None
+        self.parts: dict[str, Any] = {}
+        """Each member's own search on (`_own`), if the configuration keeps one per member."""
+        self.tallies: dict[str, list[tuple[Position, Any]]] = {}
         self.cpu = 0.0
         self.steps = 0
 
@@ -94,6 +106,7 @@ class Lane:
         cpu, now = time.process_time(), time.perf_counter()
         limit = Limit(steps=round(self.credit[name]), until=self.deadline)
         result = self._turn(member, limit)
+        self._tally(name, position)
         self.credit[name] -= limit.used
         self.steps += limit.used
         before, self.spent[name] = self.spent[name], self.spent[name] + time.perf_counter() - now
@@ -117,10 +130,31 @@ class Lane:
         sliced = self.running.get(member.name)
         if sliced is None:
             left = None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
-            sliced = member.start(self.model, self.start,
-                                  attrs.evolve(self.config, workers=1, progress=None, budget_seconds=left))
+            excuse = self._own(member.name)
+            sliced = member.start(self.model, self.start, attrs.evolve(self.config, workers=1, progress=None,
+                                                                       budget_seconds=left, excuse=excuse))
             self.running[member.name] = sliced
         return sliced.run(limit)
+
+    def _own(self, member: str) -> Excuse | None:
+        """The member's own search on past known upstream behaviour, where the configuration's keeps
+        one per member (`SearchPast.part`: its recognitions counted apart, so that its cap falls
+        at the same turn in whichever lane it runs), its counts so far tallied at `BEFORE`."""
+        part = getattr(self.config.excuse, "part", None)
+        if part is None:
+            return self.config.excuse
+        own: Excuse = part(member)
+        self.parts[member] = own
+        self.tallies[member] = [(BEFORE, self.parts[member].counts())]
+        return own
+
+    def _tally(self, member: str, position: Position) -> None:
+        """After `member`'s turn at `position`: its search on's counts, if the turn changed them."""
+        if member not in self.parts:
+            return
+        counts = self.parts[member].counts()
+        if self.tallies[member][-1][1] != counts:
+            self.tallies[member].append((position, counts))
 
     def finish(self) -> LaneReport:
         """Stop the members still running (each returns how far it got) and report."""
@@ -134,7 +168,8 @@ class Lane:
         finally:
             self.close()
         self.cpu += time.process_time() - cpu
-        return LaneReport(self.find, dict(self.results), dict(self.spent), self.cpu, ended)
+        return LaneReport(self.find, dict(self.results), dict(self.spent), self.cpu, ended,
+                          tallies={name: tuple(tally) for name, tally in self.tallies.items()})
 
     def close(self) -> None:
         """Abandon the members still running (on an error)."""

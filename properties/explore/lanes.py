@@ -71,7 +71,7 @@ if TYPE_CHECKING:
     from kubeprop.properties.explore.portfolio import Member
 
 __all__ = ["AHEAD", "DEFAULT_LANES", "GRACE", "GRACE_SHARE", "NEVER", "Find", "Lane", "LaneError", "LaneReport",
-           "Position", "assign", "cores", "grace", "lane_count", "run_lanes"]
+           "Position", "assign", "carry_back", "cores", "grace", "lane_count", "run_lanes"]
 
 NEVER: Position = (sys.maxsize, 0)
 """After every turn: the bound before anything is found."""
@@ -161,7 +161,7 @@ def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport 
             while lanes[0].pending() is not None:
                 lanes[0].run_next()
                 _report(reporter, lanes[0], None)
-            return [lanes[0].finish()]
+            return carry_back(lanes[0].config, [lanes[0].finish()])
         except KeyboardInterrupt:
             lanes[0].close()
             raise Unfinished(unshrunk=_violations([lanes[0].find])) from None
@@ -180,11 +180,28 @@ def run_lanes(lanes: Sequence[Lane], deadline: float | None) -> list[LaneReport 
         now = time.perf_counter()
         coordinator.wait_all(None if deadline is None else max(deadline, now) + grace(now - lanes[0].began))
         done = True
-        return reports + coordinator.final_reports()
+        return carry_back(lanes[0].config, reports + coordinator.final_reports())
     except KeyboardInterrupt:
         raise Unfinished(unshrunk=_violations([lanes[0].find, *_finds_so_far(coordinator)])) from None
     finally:
         stop_workers(procs, conns, patient=done)
+
+
+def carry_back(config: EngineConfig, reports: list[LaneReport | None]) -> list[LaneReport | None]:
+    """`reports`, once each member's search on past known upstream behaviour (`LaneReport.tallies`)
+    is carried back to the calling process's (`SearchPast.take`) as it stood after the member's last
+    turn before the deciding find (at or before its position; every turn without one): the counts
+    one lane would have reached, whatever turns a lane ran past the answer before it heard of it. So
+    a member that used up its recognitions in a forked lane is reported as in one lane ("stopped"),
+    and the next run's members go on from the same counts."""
+    take = getattr(config.excuse, "take", None)
+    if take is None:
+        return reports
+    bound = min((r.find.position for r in reports if r is not None and r.find is not None), default=NEVER)
+    for report in reports:
+        for member, tally in ({} if report is None else report.tallies).items():
+            take(member, [counts for at, counts in tally if at <= bound][-1])
+    return reports
 
 
 def _finds_so_far(coordinator: _Coordinator | None) -> list[Find]:

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import attrs
 import pytest
+from restore_traces import SETTLES_AFTER_RESTORE
 
 from kubeprop.model.cluster.compose import actions, build_model
 from kubeprop.model.cluster.restore import RestoreEtcd, SnapshotEtcd
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import SyncNoScheduleTaints
-from kubeprop.model.kubelet.component import StartPod, SyncPodStatus
+from kubeprop.model.kubelet.component import StartPod
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler.component import Bind, Schedule
 from kubeprop.model.state.actions import (
@@ -26,7 +27,6 @@ from kubeprop.model.state.actions import (
     CrashDuringReconcile,
     Deliver,
     FailNextRequest,
-    Quiesce,
     Relist,
     UserStep,
 )
@@ -288,20 +288,6 @@ def test_resource_versions_going_back_after_a_restore_without_bump_are_upstream(
     assert match(model, violation, [act for act in trace if not isinstance(act, RestoreEtcd)]) is None
 
 
-SETTLES_AFTER_RESTORE: tuple[Action, ...] = (
-    Reconcile("endpoints", "default/web"), Deliver(CONTROLLER_MANAGER, "endpoints", 11), SnapshotEtcd(),
-    Reconcile("deployment", "default/web"), Deliver(CONTROLLER_MANAGER, "replicasets.apps", 12),
-    Reconcile("replicaset", "default/web-9b8d4d75"), Deliver("scheduler", "pods", 14), Deliver("scheduler", "pods", 15),
-    Deliver(CONTROLLER_MANAGER, "pods", 14), Deliver(CONTROLLER_MANAGER, "pods", 15),
-    Deliver("kubelet/worker-2", "pods", 14), Deliver("kubelet/worker-2", "pods", 15),
-    Reconcile("endpointslice", "default/web"), Schedule("scheduler", "default/web-9b8d4d75-cm7j4", "worker-1"),
-    Schedule("scheduler", "default/web-9b8d4d75-tpl4p", "worker-2"), Bind("scheduler", "default/web-9b8d4d75-tpl4p"),
-    Deliver(CONTROLLER_MANAGER, "pods", 18), Deliver("kubelet/worker-2", "pods", 18),
-    StartPod("worker-2", "default/web-9b8d4d75-tpl4p"), SyncPodStatus("worker-2", "default/web-9b8d4d75-tpl4p"),
-    Deliver(CONTROLLER_MANAGER, "pods", 19), Reconcile("endpoints", "default/web"), RestoreEtcd(), Quiesce(),
-)
-"""PCT's find at seed 1 on restore.yaml: the Endpoints controller updates the Endpoints after the
-backup (its tracker remembers the replaced version, which is the snapshot's), then etcd is restored."""
 
 
 def test_the_endpoints_controller_looping_after_a_restore_without_bump_is_upstream() -> None:

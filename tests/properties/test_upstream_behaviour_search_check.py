@@ -99,3 +99,21 @@ def test_the_gate_fails_the_case_on_the_users_violation_past_the_race(
     line = next(x for x in capsys.readouterr().out.splitlines() if f":: {SURGE}:" in x)
     assert code == 1 and line.startswith("FAIL") and "spec.replicas 4" in line  # the operator's, not the race
     assert sum(int(s.get("failures", "0")) for s in ET.parse(junit).getroot()) == 1
+
+
+def test_a_cap_reached_in_a_forked_lane_is_reported_as_in_one_lane(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the cap at one recognition, `around` (a worker lane's member with 2 lanes) uses it up
+    past the race: `--workers 2` says the search on stopped, as `--workers 1` does."""
+    from kubeprop.properties import upstream_behaviour_search
+
+    monkeypatch.setattr(upstream_behaviour_search, "LIMIT", 1)
+    lines = []
+    for workers in ("1", "2"):
+        code = main(["check", str(CORRECT), "--property", SURGE, "--budget", "30", "--workers", workers, "--out",
+                     str(tmp_path / workers), "--progress", "none"])
+        out = " ".join(capsys.readouterr().out.split())
+        assert code == 0 and f"on {workers} lane" in out
+        lines.append(out[out.index("searched on past it"):].split(" counterexample:")[0])
+    for line in lines:
+        assert NONE_BEYOND in line and "stopped after 1 recognitions" in line

@@ -4,24 +4,29 @@ seed, whatever the number of Dask workers; the counterexample comes back and is 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
 import pytest
 
+from kubeprop.counterexamples.api import check
 from kubeprop.model.cluster.compose import build_model, initial_state
 from kubeprop.model.scenario.load import load_scenario
+from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore import dask_walks
+from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.catalogue import DUAL_SCHEDULER
-from kubeprop.properties.explore.dask_walks import DaskProgress, DaskUnavailable, run_walks_on_dask
+from kubeprop.properties.explore.dask_walks import DaskProgress, DaskUnavailable, dask_engine, run_walks_on_dask
 from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.explore.walk import run_walks
+from kubeprop.properties.registry import Violation, as_property
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed: pip install kubeprop[dask]")
 
 DATA = Path(__file__).parents[2] / "model" / "data" / "variants"
+UPSTREAM_SEARCH = Path(__file__).parents[1] / "data" / "upstream_search"
 
 
 def _setup(variant: str) -> tuple[ClusterModel, ClusterState, EngineConfig]:
@@ -100,3 +105,61 @@ def test_kubeprop_check_cluster_without_dask_scheduler_is_bad_input(capsys: pyte
     code = main(["check", str(DATA / "tight.yaml"), "--engine", "walk", "--budget", "5",
                  "--cluster", "tcp://127.0.0.1:1"])
     assert code == 2 and "cannot reach the Dask scheduler" in capsys.readouterr().err
+
+
+@attrs.define
+class ShortOnes:
+    """A stand-in for `SearchPast`: a violation of `no-replicaset` at the end of a trace shorter
+    than 12 actions is known; every question asked is kept, in order."""
+
+    names: frozenset[str] = frozenset({"no-replicaset"})
+    asked: list[tuple[Action, ...]] = attrs.Factory(list)
+
+    def __call__(self, found: Violation, trace: Sequence[Action], state: ClusterState | None) -> Violation | None:
+        self.asked.append(tuple(trace))
+        return None if len(trace) < 12 else found
+
+
+def _replicaset(model: ClusterModel, state: ClusterState) -> str | None:
+    found = next(iter(state.store.list("replicasets.apps")), None)
+    return None if found is None else f"{found.metadata.name} exists"
+
+
+NO_RS = as_property("no-replicaset", "No ReplicaSet exists.", "test", "safety", _replicaset)
+
+
+def test_the_walks_search_on_past_what_the_excuse_passes_over_as_local_walks_do(clusters: dict[int, str]) -> None:
+    """The cluster's walks that meet a violation the excuse may pass over are walked again here,
+    with it: the same questions in the same order as the local walks ask, the same find past them
+    (walks 0-2 pass over every one they meet; walk 3 goes past them to a trace of 12)."""
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    start = initial_state(model)
+    config = EngineConfig(properties=(NO_RS,), budget_seconds=None, max_depth=12, workers=1, seed=0, runs=60,
+                          max_shrink_steps=400)
+    local_asked = ShortOnes()
+    local = run_walks(model, start, attrs.evolve(config, excuse=local_asked))
+    assert local.violation is not None and len(local.trace) == 12 and local.stats.runs == 4
+    for address in clusters.values():
+        asked = ShortOnes()
+        remote = run_walks_on_dask(model, start, attrs.evolve(config, excuse=asked), address)
+        assert (remote.violation, remote.trace) == (local.violation, local.trace)
+        assert (remote.stats.runs, remote.stats.steps) == (local.stats.runs, local.stats.steps)
+        assert asked.asked == local_asked.asked
+
+
+def test_check_on_the_cluster_searches_on_past_the_upstream_race(clusters: dict[int, str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`check` with the cluster's walks reports what the local walks do past the Deployment
+    controller's stale ReplicaSet lister (tests/properties/data/upstream_search/warm.yaml): the race,
+    and the same search on, the same steps."""
+    monkeypatch.syspath_prepend(str(UPSTREAM_SEARCH))
+    config = EngineConfig(long_runs=False, workers=1, runs=60)
+    reports = [check(UPSTREAM_SEARCH / "warm.yaml", ["rollout-surge-bound"], engine=engine, seed=1, config=config,
+                     bounds=Bounds(max_depth=20), budget=120, all_discoveries=True)
+               for engine in ("walk", dask_engine(clusters[2]))]
+    local, remote = ([(d.violation, d.trace, d.upstream) for d in r.found] for r in reports)
+    assert local == remote and len(local) == 1 and local[0][2] is not None
+    assert reports[0].searched_on == reports[1].searched_on
+    (searched,) = reports[1].searched_on
+    assert searched.steps > 0 and searched.passed > 0 and searched.exit_reason == "runs-done"
+    assert searched.line().startswith(f"searched on past it for {searched.steps:,} steps (every run)")
