@@ -12,6 +12,9 @@ action's own business, read here.
   ends by itself). Which one the trace says: the container is being killed from its failing
   `liveness` or `startup` `ProbeResult` until its next `ContainerExit` or `RestartContainer`, or its
   pod's `StartPod` (a new run), whichever comes first (`probe_killed`).
+- `StopGracefully` carried no exit code until 0.2.0 — every container exited 0 on SIGTERM — and
+  carries `exit_code` since (0, 143, or a code of the containers' classes: the process chooses,
+  `kubeprop.model.kubelet.exit_rules` stop_choices). One without it is read as `exit_code: 0`.
 """
 
 from __future__ import annotations
@@ -67,8 +70,8 @@ def probe_killed(actions: Sequence[Any], index: int) -> bool:
 
 def current_forms(actions: Sequence[Any]) -> list[Any]:
     """`actions` (a trace's `action` entries as written) in their current form: a `ContainerExit` with
-    `success` and no `exit_code` read as its exit code; anything else as it is (`action_from_json`
-    reports what is wrong with it)."""
+    `success` and no `exit_code` read as its exit code, a `StopGracefully` without `exit_code` as an
+    exit 0; anything else as it is (`action_from_json` reports what is wrong with it)."""
     out: list[Any] = []
     killed: list[bool] | None = None
     for i, data in enumerate(actions):
@@ -77,5 +80,7 @@ def current_forms(actions: Sequence[Any]) -> list[Any]:
             killed = _killed_at(actions) if killed is None else killed
             fields = {k: v for k, v in data.items() if k != "success"}
             data = {**fields, "exit_code": 0 if data["success"] else (SIGTERM_EXIT_CODE if killed[i] else FAILING_EXIT)}
+        elif isinstance(data, dict) and data.get("action") == "StopGracefully" and "exit_code" not in data:
+            data = {**data, "exit_code": 0}
         out.append(data)
     return out

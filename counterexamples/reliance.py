@@ -53,8 +53,9 @@ LABEL = "relies on"
 """The label of the line (`relies on: …`)."""
 SHOWN = 3
 """Entries of one kind the line names before it says how many more there are."""
-APP = ("ProbeResult", "ContainerExit")
-"""The kubelet's actions that stand for the application's behaviour (a failing one is listed as such)."""
+APP = ("ProbeResult", "ContainerExit", "StopGracefully")
+"""The kubelet's actions that stand for the application's behaviour (a failing one is listed as such;
+`StopGracefully`: the pod's containers exiting on SIGTERM with the code the process chose)."""
 USER_CHOICES = ("delete", "drain", "cordon")
 """The workload steps the line names: they destroy something (`kubectl delete`: a Node deleted while
 its machine and kubelet still run, a pod's processes killed, any object and what it owned) or take a
@@ -170,16 +171,17 @@ def _app(trace: Sequence[Action]) -> tuple[str, ...]:
         name = type(act).__name__
         if name == "ProbeResult":
             groups.setdefault(f"failing {getattr(act, 'probe', '')} probe", []).append(act)
-        elif name == "ContainerExit":  # exit 1 is the model's plain failure; another code is named
+        elif name in ("ContainerExit", "StopGracefully"):  # exit 1 is the model's plain failure; another code is named
             code = getattr(act, "exit_code", 1)
-            groups.setdefault("container exit with an error" if code == 1 else f"container exit with code {code}",
-                              []).append(act)
+            what = "container exit" if name == "ContainerExit" else "exit on SIGTERM"
+            groups.setdefault(f"{what} with an error" if code == 1 else f"{what} with code {code}", []).append(act)
     out = []
     for what, acts in groups.items():
         pods: dict[str, list[str]] = {}
         for a in acts:
             pods.setdefault(str(getattr(a, "container", "")), []).append(str(getattr(a, "pod", "")))
-        where = "; ".join(f"container {c} of {_subjects(list(dict.fromkeys(p)))}" for c, p in pods.items())
+        where = "; ".join(f"container {c} of {_subjects(list(dict.fromkeys(p)))}" if c
+                          else _subjects(list(dict.fromkeys(p))) for c, p in pods.items())
         plural = what.replace("probe", "probes").replace("exit ", "exits ") if len(acts) != 1 else what
         out.append(f"{len(acts)} {plural} ({where})")
     return tuple(out)

@@ -77,10 +77,11 @@ class RestartContainer(Action):
     container: str
 
 
-def _exit_code(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+def _exit_code(action: object, attribute: attrs.Attribute[int], value: object) -> None:
     """A process's exit status is one byte: `terminated.exitCode` 0–255 (not a bool, which `success` was)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EXIT_CODE:
-        raise ValueError(f"ContainerExit.{attribute.name} must be an int from 0 to {MAX_EXIT_CODE}, got {value!r}")
+        raise ValueError(f"{type(action).__name__}.{attribute.name} must be an int from 0 to {MAX_EXIT_CODE}, "
+                         f"got {value!r}")
 
 
 @attrs.frozen(order=True)
@@ -90,7 +91,9 @@ class ContainerExit(Action):
     of codes the scenario tells apart (`kubeprop.model.kubelet.exit_codes`), or the codes of its
     `environment.exits` rule (`kubeprop.model.kubelet.exit_rules`). For the containers of Always pods an
     exit is a crash fault (`crash_container`). A container being killed for a failed probe exits on
-    SIGTERM before its deadline: 0 (it handled the signal) or 143 (`kubeprop.model.kubelet.kill`).
+    SIGTERM before its deadline: 143 (the signal ended it) or what it exits with having handled the
+    signal — 0 or a code of its classes, or of its rule (`exit_rules.sigterm_choices`,
+    `kubeprop.model.kubelet.kill`).
 
     Files of kubeprop before 0.2.0 wrote the field `success` (true: exit 0; false: the one non-zero
     exit the model had, 1 or the kill's 143); `kubeprop.counterexamples.format_forms` reads them."""
@@ -131,8 +134,8 @@ class PreStopOverrun(Action):
     its SIGKILL deadline comes (beside `SigKillPod`): the hook ran the whole grace period
     (`kuberuntime_container.go` executePreStopHook timed out), so SIGTERM came only then and SIGKILL
     comes 2 s later (killContainer's minimum grace). Not taken, the hooks ended in time and
-    `SigKillPod` follows at the grace period. Either way the containers may exit cleanly before the
-    deadline (`StopGracefully`: the hook ended and the process exited on SIGTERM). Choosing at the
+    `SigKillPod` follows at the grace period. Either way the containers may exit before the deadline
+    (`StopGracefully`: the hook ended and the process exited on SIGTERM). Choosing at the
     deadline, not before, gives the same behaviours with fewer states: until then nothing tells the
     two apart. The same choice for a container with a preStop hook killed for a failed probe, at the
     deadline of its kill (`kubeprop.model.kubelet.kill`)."""
@@ -143,13 +146,27 @@ class PreStopOverrun(Action):
 
 @attrs.frozen(order=True)
 class StopGracefully(Action):
-    """The terminating pod's containers exit cleanly on SIGTERM before the deadline (exit 0): all at
+    """The terminating pod's containers exit on SIGTERM before the deadline, with `exit_code`: all at
     once, or, for a pod with running sidecars, in upstream's order, one step each — the regular
     containers, then each sidecar, the last declared first, once those after it exited
-    (`kuberuntime_termination_order.go`; `runtime.PodRuntime.stop_in_turn`)."""
+    (`kuberuntime_termination_order.go`; `runtime.PodRuntime.stop_in_turn`). The code is the
+    process's (`kuberuntime_container.go` killContainer only sends the signal): 143 if SIGTERM ended
+    it, else what it exits with having handled it — 0 (reason Completed), or a failing code of the
+    classes its pod failure policies tell apart, or of its `environment.exits` rule
+    (`exit_rules.stop_choices`). The containers stopping in one turn exit with the same code.
+
+    Files of kubeprop before 0.2.0 wrote no `exit_code` (the stop was always an exit 0);
+    `kubeprop.counterexamples.format_forms` reads them."""
 
     node: str
     pod: str
+    exit_code: int = attrs.field(validator=_exit_code)
+
+    @property
+    def success(self) -> bool:
+        """Whether the containers exited 0: the fair runs take only these, as for `ContainerExit`
+        (`kubeprop.model.cluster.drive`); a failing exit on SIGTERM is the application's bad luck."""
+        return self.exit_code == 0
 
 
 @attrs.frozen(order=True)

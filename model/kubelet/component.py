@@ -30,7 +30,8 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
   (`kubeprop.model.kubelet.volumes`);
 - `SyncPodStatus`: the status manager writes the status the kubelet would report;
 - graceful termination: `KillPod` (preStop hooks, SIGTERM; also of a pod whose cached phase is
-  terminal while its containers run: `status.stops_terminal`), `StopGracefully` (a pod with sidecars
+  terminal while its containers run: `status.stops_terminal`), `StopGracefully` (the exit on SIGTERM, 0,
+  143 or a code of the containers' classes: `exit_rules.stop_choices`; a pod with sidecars
   stops its regular containers first, then its sidecars one at a time, the last declared first:
   `runtime.PodRuntime.stop_in_turn`) | `SigKillPod` (at the deadline; `PreStopOverrun`: a preStop
   hook ran the whole grace period, SIGKILL 2 s later),
@@ -81,7 +82,7 @@ from kubeprop.model.kubelet.actions import (
 from kubeprop.model.kubelet.config import RETRY_SECONDS
 from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_timer, past_deadline
 from kubeprop.model.kubelet.eviction import disk_victims, eviction_victims, pid_victims
-from kubeprop.model.kubelet.exit_rules import exit_choices
+from kubeprop.model.kubelet.exit_rules import exit_choices, stop_choices
 from kubeprop.model.kubelet.handlers import HANDLERS, holds_resources
 from kubeprop.model.kubelet.kill import due as kill_due
 from kubeprop.model.kubelet.kill import kill_deadlines, killing
@@ -183,19 +184,23 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
                 yield RestartContainer(node, key, c.name)  # not while SyncPod waits for a kill: `kill`
         if runtime.mount_pending and _mount_retry_due(model, runtime, state.clock) and mounts(model, state, node, key):
             yield MountVolumes(node, key)  # a retry, and the volumes resolve now: `kubelet.volumes`
-        yield from _enabled_stops(node, key, runtime, state.clock)
+        yield from _enabled_stops(model, state, node, key, runtime)
 
 
-def _enabled_stops(node: str, key: str, runtime: PodRuntime, now: int) -> Iterator[Action]:
-    """A terminating pod's exits on SIGTERM before its deadline, its SIGKILL at the deadline (or a preStop
-    hook's overrun); the same deadline steps for a container killed for a failed probe (`kill.due`)."""
+def _enabled_stops(model: ClusterModel, state: ClusterState, node: str, key: str,
+                   runtime: PodRuntime) -> Iterator[Action]:
+    """A terminating pod's exits on SIGTERM before its deadline (one `StopGracefully` per exit code:
+    `exit_rules.stop_choices`), its SIGKILL at the deadline (or a preStop hook's overrun); the same
+    deadline steps for a container killed for a failed probe (`kill.due`)."""
+    now = state.clock
     sigkill, overrun = kill_due(runtime, now) if killing(runtime) else (False, False)
     if runtime.terminating and runtime.any_running:
         assert runtime.kill_deadline is not None
         past = now >= runtime.kill_deadline
         sigkill, overrun = sigkill or past, overrun or (past and runtime.hook_grace is not None)
         if not past:
-            yield StopGracefully(node, key)
+            for code in stop_choices(model, state, node, key, runtime):
+                yield StopGracefully(node, key, code)
     if sigkill:
         yield SigKillPod(node, key)
     if overrun:

@@ -1,5 +1,6 @@
-"""The exit codes a container that ends by itself is offered (`ContainerExit.exit_code`): 0 and one
-representative of each class of non-zero codes the scenario can tell apart.
+"""The exit codes a container that ends by itself, or exits on SIGTERM, is offered
+(`ContainerExit.exit_code`, `StopGracefully.exit_code`): 0 and one representative of each class of
+non-zero codes the scenario can tell apart.
 
 What reads a container's exit code, upstream (v1.33):
 
@@ -32,6 +33,12 @@ of the model and the pod's key only (no read: the footprint and the enabled-acti
 unchanged). A container of a pod of another Job (or none) of the namespace may be offered a code its
 own Job cannot tell from 1: a real exit still, only one state more. Left out: a Job a user's
 controller creates with a policy the scenario's objects do not hold (its codes still read 0 or 1).
+
+A container that exits on SIGTERM (its pod stopping: `StopGracefully`; killed for a failed probe:
+`ContainerExit`, `kubeprop.model.kubelet.kill`) is offered the same classes, with 143 standing for
+its own (`on_sigterm`): a process the signal ends exits 143 (128 + 15), one that handles it exits with
+whatever code it chooses — 0, or any failing code (`kuberuntime_container.go` killContainer only
+signals). Without any podFailurePolicy that is 0 and 143.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from typing import Any
 from kubeprop.model.api.batch import Job, PodFailurePolicy, PodFailurePolicyOnExitCodesRequirement
 from kubeprop.model.api.batch_cronjob import CronJob
 from kubeprop.model.kubelet.actions import MAX_EXIT_CODE
+from kubeprop.model.kubelet.kill import SIGTERM_EXIT_CODE
 from kubeprop.model.state.cluster import ClusterModel
 
 __all__ = ["ExitCodes", "classes", "exit_code_requirements", "exit_codes", "representatives"]
@@ -81,27 +89,40 @@ def classes(requirements: Iterable[PodFailurePolicyOnExitCodesRequirement]) -> t
     return tuple(sorted(tuple(g) for g in groups.values()))
 
 
-def representatives(requirements: Iterable[PodFailurePolicyOnExitCodesRequirement]) -> tuple[int, ...]:
-    """One code of each class (`classes`), ascending: `OTHER` for its class, the smallest of the others."""
-    return tuple(sorted(OTHER if OTHER in group else group[0] for group in classes(requirements)))
+def representatives(requirements: Iterable[PodFailurePolicyOnExitCodesRequirement],
+                    preferred: int = OTHER) -> tuple[int, ...]:
+    """One code of each class (`classes`), ascending: `preferred` for its class, `OTHER` for its
+    class, the smallest of the others."""
+    return tuple(sorted(next((code for code in (preferred, OTHER) if code in group), group[0])
+                        for group in classes(requirements)))
 
 
 class ExitCodes:
-    """The non-zero codes offered to a container that ends by itself, by namespace and container
-    name (computed once each: the model is fixed). Built once per model (`exit_codes`)."""
+    """The non-zero codes offered to a container that ends by itself or exits on SIGTERM, by
+    namespace and container name (computed once each: the model is fixed). Built once per model
+    (`exit_codes`)."""
 
     def __init__(self, requirements: tuple[tuple[str, PodFailurePolicyOnExitCodesRequirement], ...]) -> None:
         self.requirements = requirements
-        self._offered: dict[tuple[str, str], tuple[int, ...]] = {}
+        self._offered: dict[tuple[str, str, int], tuple[int, ...]] = {}
 
     def non_zero(self, namespace: str, container: str) -> tuple[int, ...]:
-        """The failing codes offered to container `container` of a pod in `namespace` (just `OTHER`
-        when no requirement applies to it)."""
-        key = (namespace, container)
+        """The failing codes offered to container `container` of a pod in `namespace` that ends by
+        itself (just `OTHER` when no requirement applies to it)."""
+        return self._representatives(namespace, container, OTHER)
+
+    def on_sigterm(self, namespace: str, container: str) -> tuple[int, ...]:
+        """The failing codes offered to the container when it exits on SIGTERM: those of `non_zero`
+        with `SIGTERM_EXIT_CODE` for its class (just 143 when no requirement applies to it)."""
+        return self._representatives(namespace, container, SIGTERM_EXIT_CODE)
+
+    def _representatives(self, namespace: str, container: str, preferred: int) -> tuple[int, ...]:
+        key = (namespace, container, preferred)
         found = self._offered.get(key)
         if found is None:
             found = self._offered[key] = representatives(
-                r for ns, r in self.requirements if ns == namespace and r.container_name in (None, container))
+                (r for ns, r in self.requirements if ns == namespace and r.container_name in (None, container)),
+                preferred)
         return found
 
 

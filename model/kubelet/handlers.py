@@ -231,10 +231,10 @@ def pre_stop_overrun(model: ClusterModel, state: ClusterState, act: PreStopOverr
 
 
 def stop_gracefully(model: ClusterModel, state: ClusterState, act: StopGracefully) -> ClusterState:
-    """The running containers whose turn it is exit 0 on SIGTERM: all of them, or — the pod has
-    sidecars — its regular containers first, then its sidecars one at a time, the last declared
-    first (`PodRuntime.stop_in_turn`)."""
-    runtime = pod_runtime(state, act.node, act.pod).stop_in_turn(state.clock)
+    """The running containers whose turn it is exit on SIGTERM with the action's code: all of them,
+    or — the pod has sidecars — its regular containers first, then its sidecars one at a time, the
+    last declared first (`PodRuntime.stop_in_turn`)."""
+    runtime = pod_runtime(state, act.node, act.pod).stop_in_turn(state.clock, act.exit_code)
     return set_pod(state, act.node, act.pod, runtime)
 
 

@@ -15,12 +15,14 @@ over. The prober holds the failed worker (`pkg/kubelet/prober/worker.go` doProbe
 container ID changes), so no further liveness or startup result comes for that container; its readiness
 probe goes on, and the container is reported running — Ready as its readiness says — until it exits.
 
-In the model (`ContainerRuntime.kill_deadline`, `hook_grace`, `probe_killed`) the failing
-`ProbeResult` sends SIGTERM and sets the SIGKILL deadline, with the steps a pod's graceful stop uses:
-before the deadline the container may exit on SIGTERM (`ContainerExit`, the environment's choice: exit
-143 — killed by the signal — or 0, having handled it), at the deadline `SigKillPod` kills it (exit 137)
-or, with a preStop hook, `PreStopOverrun` says the hook took the whole grace period and SIGKILL comes
-2 s later. Whatever its exit code it then restarts unless the restartPolicy is Never (`probe_killed`).
+In the model (`ContainerRuntime.kill_deadline`, `hook_grace`, `probe_killed`) the failing `ProbeResult`
+sends SIGTERM and sets the SIGKILL deadline, with the steps a pod's graceful stop uses: before the
+deadline the container may exit on SIGTERM (`ContainerExit`, the environment's choice: exit 143 — killed
+by the signal — or, having handled it, 0 or a failing code of each class its pod failure policies tell
+apart, or its `environment.exits` rule's codes: `exit_rules.sigterm_choices`), at the deadline
+`SigKillPod` kills it (exit 137) or, with a preStop hook, `PreStopOverrun` says the hook took the whole
+grace period and SIGKILL comes 2 s later. Whatever its exit code it then restarts unless the
+restartPolicy is Never (`probe_killed`).
 
 Left out: a start in the same SyncPod refused by the back-off is retried upstream only if the exit
 code asks for a restart (an OnFailure container that exited 0 on SIGTERM then stays down); the model
@@ -76,8 +78,8 @@ def killing(runtime: PodRuntime) -> bool:
 
 
 def exited_on_sigterm(c: ContainerRuntime, now: int, code: int) -> ContainerRuntime:
-    """The container being killed exits on SIGTERM before its deadline with `code`: 0 if it handled the
-    signal, 143 (`SIGTERM_EXIT_CODE`) if the signal ended it."""
+    """The container being killed exits on SIGTERM before its deadline with `code`: 143
+    (`SIGTERM_EXIT_CODE`) if the signal ended it, else the code it chose having handled it."""
     return evolve(c.exit(now, code, "Completed" if code == 0 else "Error"), probe_killed=True)
 
 

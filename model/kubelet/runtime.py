@@ -335,25 +335,31 @@ class PodRuntime:
             done = evolve(done, init_containers=inits)
         return done
 
-    def stop_in_turn(self, now: int) -> PodRuntime:
-        """`StopGracefully`: the running containers whose turn it is exit 0 on SIGTERM. Without a running
-        sidecar, every running container (`kill_all`). With one, upstream orders the stop
+    def in_turn(self) -> tuple[ContainerRuntime, ...]:
+        """The running containers whose turn it is to exit on SIGTERM (`StopGracefully`). Without a
+        running sidecar, every one. With one, upstream orders the stop
         (`kuberuntime_termination_order.go` newTerminationOrdering, waitForTurn): a sidecar waits for
         every regular container and for the sidecar declared after it, nothing else, so the regular
         containers stop first, then the sidecars one at a time, the last declared first; a regular
         init container still running (the pod was initializing) waits on nothing and stops with the
-        first turn the sidecars take. The SIGKILL deadline stays the pod's (`SigKillPod`): upstream's
+        first turn the sidecars take."""
+        sidecars = [i for i, c in enumerate(self.init_containers) if c.running and c.restartable]
+        if not sidecars:
+            return tuple(c for c in (*self.init_containers, *self.containers) if c.running)
+        if any(c.running for c in self.containers):
+            return tuple(c for c in self.containers if c.running)
+        return tuple(c for i, c in enumerate(self.init_containers)
+                     if c.running and (i == sidecars[-1] or not c.restartable))
+
+    def stop_in_turn(self, now: int, code: int) -> PodRuntime:
+        """`StopGracefully`: the containers of `in_turn` exit with `code` on SIGTERM (reason Completed
+        for 0, else Error). The SIGKILL deadline stays the pod's (`SigKillPod`): upstream's
         killContainer gives a container whose turn comes late at least 2 s more
         (minimumGracePeriodInSeconds), which the model does not."""
-        if not any(c.running and c.restartable for c in self.init_containers):
-            return self.kill_all(now, 0, "Completed")
-        if any(c.running for c in self.containers):
-            return evolve(self, containers=tuple(c.exit(now, 0, "Completed") if c.running else c
-                                                 for c in self.containers))
-        last = max(i for i, c in enumerate(self.init_containers) if c.running and c.restartable)
-        return evolve(self, init_containers=tuple(
-            c.exit(now, 0, "Completed") if c.running and (i == last or not c.restartable) else c
-            for i, c in enumerate(self.init_containers)))
+        pod, reason = self, "Completed" if code == 0 else "Error"
+        for c in self.in_turn():
+            pod = pod.with_container(c.exit(now, code, reason))
+        return pod
 
     def should_restart(self, c: ContainerRuntime) -> bool:
         """`pkg/kubelet/container/helpers.go` ShouldContainerBeRestarted: never while terminating

@@ -101,7 +101,9 @@ the status write that reports it running comes later)."""
 
 def test_scale_down_and_up_never_runs_db0_twice_once_db0_runs() -> None:
     """Every interleaving of the race's actions from db-0 started (the old counterexample's first
-    `DB0_RUNNING` steps) to `OLD_BUG_DEPTH` in all: 323 distinct states, a fraction of a second.
+    `DB0_RUNNING` steps) to `OLD_BUG_DEPTH` in all: 388 distinct states (323 while a deleted pod's
+    containers could only exit 0 on SIGTERM; 0 or 143 since: `exit_rules.stop_choices`), a fraction of
+    a second.
     With the old `should_delete_during_update` (no grace test) put back it finds
     `one-running-pod-per-identity` (db-0 on worker-1 and worker-2) at that depth; the search from
     the initial state is the `slow` test below."""
@@ -119,8 +121,9 @@ def test_scale_down_and_up_never_runs_db0_twice_once_db0_runs() -> None:
 
 @pytest.mark.slow
 def test_scale_down_and_up_never_runs_db0_twice_to_the_old_bugs_depth() -> None:
-    """Every interleaving of the race's actions from the initial state to `OLD_BUG_DEPTH` (30,714
-    distinct states, about 13 CPU seconds, 36 s of a loaded default run: `-m slow`; the default run
+    """Every interleaving of the race's actions from the initial state to `OLD_BUG_DEPTH` (32,366
+    distinct states — 31,508 before a deleted pod's containers could exit 143 on SIGTERM — about 13
+    CPU seconds, 36 s of a loaded default run: `-m slow`; the default run
     searches from db-0 started, above): a search that finds the old model's counterexample finds
     nothing on this one."""
     model = _model()

@@ -83,7 +83,7 @@ def test_a_clean_exit_on_sigterm_is_still_failed() -> None:
     model = make_model()
     state = step(model, tick_to(model, started(model, deadline_pod(10, "Never")), 10),
                  kl.ActiveDeadlineExceeded(NODE, POD))
-    state = step(model, step(model, state, kl.StopGracefully(NODE, POD)), kl.SyncPodStatus(NODE, POD))
+    state = step(model, step(model, state, kl.StopGracefully(NODE, POD, 0)), kl.SyncPodStatus(NODE, POD))
     pod = api_pod(state)
     assert pod is not None and (pod.status.phase, pod.status.reason) == ("Failed", "DeadlineExceeded")
 

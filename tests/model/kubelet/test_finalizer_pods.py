@@ -44,7 +44,7 @@ def _deleted(model: ClusterModel) -> ClusterState:
     state = run_ready(model, bound_state(model, _kept_pod()))
     state = api(state, model, Request(verb="delete", user=ADMIN, resource="pods", namespace="default", name="web"))
     state = step(model, state, kl.KillPod(NODE, POD))
-    return step(model, state, kl.StopGracefully(NODE, POD))
+    return step(model, state, kl.StopGracefully(NODE, POD, 0))
 
 
 def test_the_kubelet_finishes_a_kept_pod_once_and_then_leaves_it_alone() -> None:

@@ -34,7 +34,7 @@ def test_a_finished_pod_s_sidecars_stop_in_turn_the_last_declared_first() -> Non
     running = []
     while runtime(state).any_running:
         assert kl.SigKillPod(NODE, POD) not in list(kl.enabled(model, state))
-        state = step(model, state, kl.StopGracefully(NODE, POD))
+        state = step(model, state, kl.StopGracefully(NODE, POD, 0))
         running.append(tuple(c.name for c in runtime(state).init_containers if c.running))
     assert running == [("log",), ()]
     assert synced(model, state).status.phase == "Succeeded"
@@ -55,5 +55,5 @@ def test_a_failed_container_of_a_never_pod_leaves_it_running_until_the_sidecars_
     model = make_model()
     state = _finished(model, sidecar_pod(sidecar(), restart_policy="Never"), code=1)
     assert runtime(state).sidecars[0].running and synced(model, state).status.phase == "Running"
-    state = step(model, state, kl.StopGracefully(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))
     assert synced(model, state).status.phase == "Failed"

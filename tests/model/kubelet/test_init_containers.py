@@ -94,7 +94,7 @@ def test_a_deleted_pod_stops_its_running_init_container() -> None:
     model = make_model()
     state = step(model, bound_state(model, init_pod("fetch")), kl.StartPod(NODE, POD))
     state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))
-    state = step(model, state, kl.StopGracefully(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))
     assert not runtime(state).any_running
     state = step(model, state, kl.FinishTermination(NODE, POD))
     assert api_pod(state) is None

@@ -185,7 +185,7 @@ def test_graceful_deletion_ends_with_the_pod_gone() -> None:
     assert api_pod(state).metadata.deletion_timestamp == 30  # type: ignore[union-attr]
     state = step(model, state, kl.KillPod(NODE, POD))
     assert runtime(state).kill_deadline == 30
-    state = step(model, state, kl.StopGracefully(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))
     state = step(model, state, kl.FinishTermination(NODE, POD))
     assert api_pod(state) is None
     assert POD not in kl.kubelet_state(state, NODE).pods
@@ -225,7 +225,7 @@ def test_force_deleted_pod_is_killed_as_an_orphan() -> None:
     state = delete_web(model, state, grace=0)
     state = step(model, state, kl.CleanupOrphan(NODE, POD))
     assert runtime(state).terminating
-    state = step(model, state, kl.StopGracefully(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))
     state = step(model, state, kl.CleanupOrphan(NODE, POD))
     assert POD not in kl.kubelet_state(state, NODE).pods
 

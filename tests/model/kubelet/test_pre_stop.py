@@ -49,7 +49,7 @@ def test_a_hook_that_ends_in_time_keeps_the_grace_period_deadline() -> None:
     state = deleted(model, hook_pod())
     assert runtime(state).pre_stop and runtime(state).kill_deadline == 30
     assert overrun_actions(model, state) == []  # chosen at the deadline, not before
-    assert kl.StopGracefully(NODE, POD) in list(kl.enabled(model, state))
+    assert kl.StopGracefully(NODE, POD, 0) in list(kl.enabled(model, state))
     late = attrs.evolve(state, clock=30)
     assert kl.SigKillPod(NODE, POD) in list(kl.enabled(model, late))
     assert overrun_actions(model, late) == [kl.PreStopOverrun(NODE, POD)]
@@ -62,7 +62,7 @@ def test_a_hook_that_runs_the_grace_period_out_delays_sigkill_by_two_seconds() -
     assert runtime(state).kill_deadline == 32 and overrun_actions(model, state) == []
     assert kl.next_timer(model, state) == 32
     assert kl.SigKillPod(NODE, POD) not in list(kl.enabled(model, state))
-    assert kl.StopGracefully(NODE, POD) in list(kl.enabled(model, state))  # the 2 s after SIGTERM
+    assert kl.StopGracefully(NODE, POD, 0) in list(kl.enabled(model, state))  # the 2 s after SIGTERM
     state = step(model, attrs.evolve(state, clock=32), kl.SigKillPod(NODE, POD))
     assert runtime(state).containers[0].exit_code == 137
 

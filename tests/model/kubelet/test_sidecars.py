@@ -122,7 +122,7 @@ def test_a_sidecar_of_a_never_pod_restarts_and_stops_when_the_containers_are_don
     state = step(model, state, kl.ContainerExit(NODE, POD, "app", 0))
     assert runtime(state).sidecars[0].running and runtime(state).kill_deadline == 30  # SIGTERM, the pod's grace
     assert synced(model, state).status.phase == "Running"  # until the sidecar stopped
-    state = step(model, state, kl.StopGracefully(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))
     assert not runtime(state).any_running
     pod = synced(model, state)
     assert pod.status.phase == "Succeeded"
@@ -136,7 +136,7 @@ def test_a_failed_init_container_under_never_stops_the_sidecar() -> None:
                  kl.StartPod(NODE, POD))
     state = step(model, state, kl.ContainerExit(NODE, POD, "migrate", 1))
     assert runtime(state).terminating and runtime(state).sidecars[0].running  # SIGTERM, with the pod's grace
-    state = step(model, state, kl.StopGracefully(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))
     assert not runtime(state).any_running and synced(model, state).status.phase == "Failed"
 
 
@@ -145,9 +145,9 @@ def test_a_deleted_pod_stops_its_sidecars() -> None:
     state = step(model, bound_state(model, sidecar_pod(sidecar())), kl.StartPod(NODE, POD))
     state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))
     assert not any(isinstance(a, kl.RestartContainer) for a in kl.enabled(model, state))
-    state = step(model, state, kl.StopGracefully(NODE, POD))  # the app first, then the sidecar
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))  # the app first, then the sidecar
     assert [c.running for c in (*runtime(state).init_containers, *runtime(state).containers)] == [True, False]
-    state = step(model, state, kl.StopGracefully(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))
     assert not runtime(state).any_running
 
 
@@ -162,7 +162,7 @@ def test_a_deleted_pod_stops_its_containers_first_then_its_sidecars_in_reverse_o
     running = []
     while runtime(state).any_running:
         assert kl.SigKillPod(NODE, POD) not in list(kl.enabled(model, state))  # before the deadline
-        state = step(model, state, kl.StopGracefully(NODE, POD))
+        state = step(model, state, kl.StopGracefully(NODE, POD, 0))
         r = runtime(state)
         running.append(tuple(c.name for c in (*r.init_containers, *r.containers) if c.running))
     assert running == [("log", "proxy"), ("log",), ()]
@@ -173,11 +173,11 @@ def test_sigkill_at_the_deadline_kills_the_sidecars_still_waiting() -> None:
     model = make_model()
     state = step(model, bound_state(model, sidecar_pod(sidecar("log"), sidecar("proxy"))), kl.StartPod(NODE, POD))
     state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))
-    state = step(model, state, kl.StopGracefully(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))
     deadline = runtime(state).kill_deadline
     assert deadline is not None
     state = attrs.evolve(state, clock=deadline)
-    assert kl.StopGracefully(NODE, POD) not in list(kl.enabled(model, state))
+    assert kl.StopGracefully(NODE, POD, 0) not in list(kl.enabled(model, state))
     state = step(model, state, kl.SigKillPod(NODE, POD))
     assert not runtime(state).any_running
     assert [c.exit_code for c in runtime(state).init_containers] == [137, 137]
@@ -209,5 +209,5 @@ def test_a_sidecar_does_not_wait_for_a_regular_init_container_when_the_pod_stops
         state = step(model, state, next(a for a in kl.enabled(model, state) if isinstance(a, kl.StartContainer)))
     assert [c.running for c in runtime(state).init_containers] == [True, True]
     state = step(model, delete_web(model, state), kl.KillPod(NODE, POD))
-    state = step(model, state, kl.StopGracefully(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))
     assert not runtime(state).any_running

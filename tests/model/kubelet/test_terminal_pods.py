@@ -88,7 +88,7 @@ def test_a_pod_past_its_deadline_is_not_ready_while_its_containers_stop() -> Non
     assert pod.status.container_statuses[0].ready
     assert _reasons(state)["Ready"] == ("False", "PodFailed", "")
     assert _reasons(state)["ContainersReady"] == ("False", "PodFailed", "")
-    state = step(model, state, kl.StopGracefully(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))
     state = step(model, state, kl.SyncPodStatus(NODE, POD))
     pod = api_pod(state)
     assert pod is not None and (pod.status.phase, pod.status.reason) == ("Failed", "DeadlineExceeded")
@@ -129,7 +129,7 @@ def test_a_pod_failed_for_its_deadline_counts_at_admission_until_its_containers_
 def test_once_its_containers_stopped_the_pod_no_longer_counts() -> None:
     model = make_model()
     state = _exceeded(model, _two_pods(model))
-    state = step(model, state, kl.StopGracefully(NODE, POD))
+    state = step(model, state, kl.StopGracefully(NODE, POD, 0))
     state = step(model, state, kl.StartPod(NODE, "default/late"))
     late = kl.kubelet_state(state, NODE).pods["default/late"]
     assert late.rejected is None and late.any_running

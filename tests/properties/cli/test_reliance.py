@@ -21,7 +21,7 @@ from kubeprop.counterexamples.reliance import _waited_on, reliance, reliance_lin
 from kubeprop.counterexamples.replay import replay
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.workload_wait import CommandWait
-from kubeprop.model.kubelet.actions import ContainerExit, ProbeResult
+from kubeprop.model.kubelet.actions import ContainerExit, ProbeResult, StopGracefully
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.schema import DeleteStep, ScaleStep, WorkloadStep
 from kubeprop.model.scenario.schema_addons import DrainStep, NodeStep
@@ -90,6 +90,16 @@ def test_the_line_names_faults_by_kind_target_and_step_and_failing_probes_by_kin
                     "1 failing readiness probe (container shop of pod default/a); "
                     "1 container exit with an error (container migrate of pod default/a); "
                     "1 container exit with code 42 (container migrate of pod default/b)")
+
+
+def test_the_line_names_a_failing_exit_on_sigterm_with_its_code() -> None:
+    """A deleted pod's containers dying of SIGTERM (`StopGracefully` with exit 143) are the
+    application's behaviour, named with the code — not an "environment" step; an exit 0 is progress."""
+    model = build_model(load_scenario(DATA / "scenario.yaml"))
+    trace = (UserStep(0), StopGracefully("worker-1", "default/a", 143), StopGracefully("worker-1", "default/b", 143),
+             StopGracefully("worker-1", "default/c", 0), Quiesce())
+    line = reliance_line(reliance(model, [object()] * (len(trace) + 1), trace))  # type: ignore[arg-type]
+    assert line == "relies on: no fault; 2 exits on SIGTERM with code 143 (pods default/a, default/b)"
 
 
 def test_a_run_of_the_control_plane_alone_says_so() -> None:
