@@ -72,6 +72,15 @@ def asking_order(guards: tuple[TickGuard, ...]) -> tuple[TickGuard, ...]:
     return (*(g for g in guards if g in ASKED_FIRST), *(g for g in guards if g not in ASKED_FIRST))
 
 
+def holding(model: ClusterModel, state: ClusterState) -> TickGuard | None:
+    """The first guard (in `asking_order`) that holds the clock in `state`, or None if none does:
+    `Tick` is enabled exactly when this is None and a timer is pending (`faults.tick_enabled`)."""
+    for guard in asking_order(model.hooks.tick_guards):
+        if held(model, state, guard):
+            return guard
+    return None
+
+
 def held(model: ClusterModel, state: ClusterState, guard: TickGuard) -> bool:
     """`guard(model, state)`; the controllers' guard remembered by what it reads, the scheduler's and
     the one on work in flight from the enabled actions the active cache has for `state`."""

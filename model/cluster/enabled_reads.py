@@ -365,7 +365,9 @@ DepsFn = Callable[..., "frozenset[Token] | None"]
 
 
 def _scheduler_deps(model: ClusterModel) -> frozenset[Token]:
-    return frozenset({"down", "schedulers", "store.objects", *(("informers", i) for i in model.scheduler_instances)})
+    # (The stored objects only as the instances' view with instant caches: `_scheduler`.)
+    return frozenset({"down", "schedulers", *(("store.objects",) if model.instant_caches else ()),
+                      *(("informers", i) for i in model.scheduler_instances)})
 
 
 def _tick_deps(model: ClusterModel) -> frozenset[Token] | None:
@@ -409,6 +411,41 @@ DEPS: dict[Any, DepsFn] = {
 }
 """Key function → the tokens of every part of the state it reads (a superset is safe, a missing
 one is not): a part whose tokens did not change since the last answer keeps it."""
+
+
+def _guard_deps(model: ClusterModel, guard: Any, flood: bool) -> frozenset[Token] | None:
+    if guard is blocks_tick:  # (node lifecycle's pass and eviction retries: `_nodelifecycle`'s reads)
+        return DEPS[_nodelifecycle](model)
+    if guard is queued_work.holds_clock:  # (`clock_guards.holds_clock_reads`, as tokens)
+        gates = model.hooks.request_gates
+        if gates and gates != model.hooks.memo_safe_gates:  # (a user's request gate may read anything)
+            return None
+        return frozenset({"down", "controllers", ("informers", CONTROLLER_MANAGER), "store", "clock",
+                          "armed_failures", "overload", *(("informers",) if flood else ())})
+    if guard is prompt_work.scheduler_holds_clock:  # (the scheduler's enabled actions)
+        return _scheduler_deps(model)
+    if guard is outages.outage_holds_clock:  # (`restart_deadline`: the crash times, what is down; the clock)
+        return frozenset({"crashed_at", "down", "clock"})
+    if guard is exit_deadlines.exit_holds_clock:  # (the kubelets' containers and pod caches, who is up)
+        return frozenset({"kubelets", "informers", "store.objects", "down", "clock"})
+    return None  # (the in-flight guard reads every timer: as much as `Tick` itself)
+
+
+_GUARD_DEPS: list[Any] = [None, {}]
+
+
+def guard_deps(model: ClusterModel, state: ClusterState, guard: Any) -> frozenset[Token] | None:
+    """The tokens of every part of `state` the tick guard `guard` reads (a superset), or None where
+    they are not listed here (a user's guard; the in-flight guard, which reads every timer): while
+    none of them changes, a guard that held still holds, so `Tick` stays disabled
+    (`incremental.Held`). Remembered per model, guard and whether a flood is on."""
+    if _GUARD_DEPS[0] is not model:
+        _GUARD_DEPS[:] = [model, {}]
+    known: dict[tuple[Any, bool], frozenset[Token] | None] = _GUARD_DEPS[1]
+    key = (guard, state.overload is not None)
+    if key not in known:
+        known[key] = _guard_deps(model, guard, key[1])
+    return known[key]
 
 
 def deps(model: ClusterModel, key_fn: Any, args: tuple[Any, ...]) -> frozenset[Token] | None:

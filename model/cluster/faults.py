@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from kubeprop.model.cluster.clock_guards import asking_order, held
+from kubeprop.model.cluster.clock_guards import holding
 from kubeprop.model.cluster.informers import (
     components,
     fresh_informer,
@@ -95,8 +95,14 @@ def tick_enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """`Tick`, while some timer is pending and no component holds the clock; shortened to land on
     a crashed process's restart deadline when that comes sooner (`outages.tick_step`). The guards
     are asked first, the timers only where none holds (`clock_guards`: the same answer, cheaper)."""
-    if not any(held(model, state, guard) for guard in asking_order(model.hooks.tick_guards)) and (
-            timer_pending(model, state)):
+    if holding(model, state) is None:
+        yield from tick_unguarded(model, state)
+
+
+def tick_unguarded(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """`Tick` where no guard holds the clock: while some timer is pending (`tick_enabled` asks the
+    guards first; the enabled-actions cache asks them itself, to keep the guard that held)."""
+    if timer_pending(model, state):
         yield Tick(tick_step(model, state))
 
 

@@ -20,6 +20,12 @@ A part whose inputs change at almost every state that asks it again (`UNREMEMBER
 controllers' queues, watch deliveries, most faults) keeps only that: its key would match one of
 its last answers too rarely to pay for building and checking it.
 
+`Tick`'s part reads nearly everything (every timer, every guard), so nearly every step changes
+some of it; yet where a guard holds the clock (nine states in ten), only what that guard reads
+decides. Its answer there is a `Held` — no action, and the tokens of what the guard that held
+reads (`enabled_reads.guard_deps`) — and a successor none of whose changes is among them keeps it
+without asking any guard or timer (`tests/model/cluster/test_tick_held.py`).
+
 The cache changes only when the answer is computed, never what it is:
 `tests/model/cluster/test_incremental.py` compares it with the plain `actions` on random runs of
 every catalogue scenario. A component that starts reading another part of the state must say
@@ -47,7 +53,8 @@ from kubeprop.model.cluster import (
     restore,
     workload,
 )
-from kubeprop.model.cluster.enabled_reads import READS, SPLIT, Token, changes, deps
+from kubeprop.model.cluster.clock_guards import holding
+from kubeprop.model.cluster.enabled_reads import READS, SPLIT, Token, changes, deps, guard_deps
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import nodelifecycle, queued_work
 from kubeprop.model.memo import INTERNERS, Interner, RecentThenByValue
@@ -107,10 +114,47 @@ class _Part:
         return tuple(self.enabled_fn(model, state, *self.args))
 
 
+class Held(tuple[Action, ...]):
+    """`Tick`'s part where a guard holds the clock: no action (an empty tuple, equal to `()`), and
+    the tokens of every part of the state that guard reads (`enabled_reads.guard_deps`). While none
+    of them changes the guard still holds, so a successor keeps this answer without asking any
+    guard or timer again (`EnabledCache._answers`)."""
+
+    tokens: frozenset[Token]
+
+    def __new__(cls, tokens: frozenset[Token]) -> Held:
+        held = super().__new__(cls)
+        held.tokens = tokens
+        return held
+
+
+_HELD: dict[frozenset[Token], Held] = {}
+"""One `Held` per token set (a few per model: one per guard, with and without a flood)."""
+
+
+class _TickPart(_Part):
+    """`Tick`'s part (`faults.tick_enabled`): where a guard holds, a `Held` naming what it reads."""
+
+    __slots__ = ()
+
+    def enabled(self, model: ClusterModel, state: ClusterState) -> tuple[Action, ...]:
+        guard = holding(model, state)
+        if guard is None:
+            return tuple(faults.tick_unguarded(model, state))
+        tokens = guard_deps(model, state, guard)
+        if tokens is None:
+            return ()
+        found = _HELD.get(tokens)
+        if found is None:
+            found = _HELD[tokens] = Held(tokens)
+        return found
+
+
 def _parts(model: ClusterModel, module: Any) -> tuple[_Part, ...]:
     split = SPLIT.get(module)
     if split is not None:
-        return tuple(_Part(model, fn, key_fn, args) for fn, key_fn, args in split(model))
+        return tuple((_TickPart if fn is faults.tick_enabled else _Part)(model, fn, key_fn, args)
+                     for fn, key_fn, args in split(model))
     return (_Part(model, module.enabled, READS.get(module)),)
 
 
@@ -160,11 +204,17 @@ class EnabledCache:
         else:
             answers = list(known)
             readers = self.readers
-            for token in changes(last, state):
+            changed = changes(last, state)
+            for token in changed:
                 for i in readers.get(token, ()):
                     answers[i] = None
             for i in self.always:
                 answers[i] = None
+            tick = self.tick
+            if tick >= 0 and answers[tick] is None:
+                kept = known[tick]
+                if type(kept) is Held and kept.tokens.isdisjoint(changed):  # (the guard that held still does)
+                    answers[tick] = kept
         self.last, self.answers = state, answers
         return answers
 
