@@ -428,6 +428,8 @@ def _guard_deps(model: ClusterModel, guard: Any, flood: bool) -> frozenset[Token
         return frozenset({"crashed_at", "down", "clock"})
     if guard is exit_deadlines.exit_holds_clock:  # (the kubelets' containers and pod caches, who is up)
         return frozenset({"kubelets", "informers", "store.objects", "down", "clock"})
+    if guard is maintenance.drain_holds_clock:  # (the drains' due evictions: the add-ons, the clock)
+        return frozenset({"addons", "clock"})
     return None  # (the in-flight guard reads every timer: as much as `Tick` itself)
 
 

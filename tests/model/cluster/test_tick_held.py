@@ -39,7 +39,8 @@ from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ETCD_PREFIX, Cluste
 
 DATA = Path(__file__).parents[1] / "data" / "variants"
 SCENARIOS = [(None, 0), (None, 60), (DATA / "web.yaml", 0), (DATA / "overload.yaml", 0),
-             (DATA / "tight.yaml", 0), (DATA / "restore.yaml", 40)]
+             (DATA / "tight.yaml", 0), (DATA / "restore.yaml", 40),
+             (DATA.parent / "maintenance" / "timeout-two-pods.yaml", 10)]  # (a drain's evictions due)
 STATES = 60
 """States of each search asked (each with a successor by each kind of action enabled, and its copies)."""
 
@@ -67,7 +68,8 @@ def _copies(model: ClusterModel, state: ClusterState, other: ClusterState) -> li
            evolve(state, down=state.down | {CONTROLLER_MANAGER}),
            evolve(state, down=state.down | set(model.scheduler_instances)),
            evolve(state, store=other.store), evolve(state, controllers=other.controllers),
-           evolve(state, schedulers=other.schedulers), evolve(state, informers=other.informers)]
+           evolve(state, schedulers=other.schedulers), evolve(state, informers=other.informers),
+           evolve(state, addons=other.addons)]
     for node in sorted(model.nodes):  # (one Node object gone: what a kubelet reads of the store)
         objects = state.store.objects.delete(ObjectKey("nodes", "", node))
         out.append(evolve(state, store=attrs.evolve(state.store, objects=objects)))
