@@ -289,7 +289,7 @@ def test_a_restore_that_unbinds_a_running_pod_runs_it_on_two_nodes_upstream() ->
     # worker-1's kubelet sees the pod gone from its node and stops the first copy: the race is over,
     # and a violation claimed after that is not the race's (recog18)
     _step_where(model, trace, lambda a: isinstance(a, Deliver) and a.component == "kubelet/worker-1")
-    trace += [CleanupOrphan(node="worker-1", pod=pod), StopGracefully(node="worker-1", pod=pod)]
+    trace += [CleanupOrphan(node="worker-1", pod=pod), StopGracefully(node="worker-1", pod=pod, exit_code=0)]
     assert first_violation(model, states_of(model, trace)[-1], select(["one-running-pod-per-identity"])) is None
     assert match(model, violation, trace) is None
 
