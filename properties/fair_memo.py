@@ -158,7 +158,7 @@ def _recorded(groups: Iterable[Sequence[Action]], out: list[Sequence[Action]]) -
 def replayed_choice(policy: FairPolicy, known: Seen, idle: Collection[Action]) -> tuple[bool, Action | None]:
     """(True, `policy.next_action`'s choice) at the state `known` is of, made on its remembered
     actions; (False, None) when the choice needs enabled actions that were not asked for there."""
-    fresh, act = policy.pick(known.groups, idle)
+    fresh, act = policy.pick(known.groups, idle, whole=known.complete)
     if fresh:
         return True, act
     if not known.complete:

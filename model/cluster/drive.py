@@ -230,11 +230,13 @@ class FairPolicy:
             act = self.choose(_without(actions(model, state), idle))
         return act
 
-    def pick(self, groups: Iterable[Sequence[Action]], idle: Collection[Action] = ()) -> tuple[bool, Action | None]:
+    def pick(self, groups: Iterable[Sequence[Action]], idle: Collection[Action] = (), whole: bool = True
+             ) -> tuple[bool, Action | None]:
         """The choice among the actions of `groups` (`Tick` aside; each group asked for in turn) but
         for the moves in `idle`: (True, the first move never taken) as soon as one is met, without
         asking the groups after it; else (False, `choose`'s choice among them all — None where only
-        `Tick` could be it). A subclass's own `choose` (a held policy) is asked as it always was."""
+        `Tick` could be it, and where `groups` are not all the enabled actions' groups: `whole`
+        False). A subclass's own `choose` (a held policy) is asked as it always was."""
         if type(self) is not FairPolicy:
             seen: list[Action] = []
             for group in groups:
@@ -242,8 +244,9 @@ class FairPolicy:
                 if fresh is not None:
                     return True, fresh
                 seen.extend(group)
-            return False, self.choose(_without(seen, idle))
-        return self._pick(chain.from_iterable(groups), idle)
+            return False, self.choose(_without(seen, idle)) if whole else None
+        fresh, act = self._pick(chain.from_iterable(groups), idle)
+        return (fresh, act) if fresh or whole else (False, None)
 
     def _pick(self, enabled: Iterable[Action], idle: Collection[Action]) -> tuple[bool, Action | None]:
         """`pick` in one pass over `enabled` (the actions of every group in turn): the first move

@@ -134,7 +134,10 @@ def test_a_subclass_choose_is_asked_as_before() -> None:
     choice among the groups' actions."""
 
     class Last(FairPolicy):
+        asked = 0
+
         def choose(self, enabled: object) -> Action | None:
+            self.asked += 1  # (a held policy's `choose` changes its holds: asked only for a choice)
             moves = [a for a in enabled if self.default(a)]  # type: ignore[attr-defined]
             return moves[-1] if moves else None
 
@@ -145,4 +148,6 @@ def test_a_subclass_choose_is_asked_as_before() -> None:
     assert policy.next_action(model, state) == next(a for a in enabled if policy.default(a))
     for act in enabled:
         policy.taken(act)
-    assert policy.next_action(model, state) == [a for a in enabled if policy.default(a)][-1]
+    assert policy.pick([enabled], whole=False) == (False, None) and policy.asked == 0
+    assert FairPolicy().pick([enabled], whole=False)[0] and policy.asked == 0
+    assert policy.next_action(model, state) == [a for a in enabled if policy.default(a)][-1] and policy.asked == 1
