@@ -8,9 +8,8 @@ least position found wins — is `lanes.py`, which also exports these names.
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -85,9 +84,6 @@ class Lane:
         self.tallies: dict[str, list[tuple[Position, Any]]] = {}
         self.cpu = 0.0
         self.steps = 0
-        self.past: Callable[[Position], bool] | None = None
-        """Asked during a turn (with its position): whether a find at an earlier position is known,
-        so that the turn can no longer matter and ends there (`lanes.Watch`; None: never)."""
 
     def pending(self) -> Position | None:
         """The position of the next turn, or None when the lane is over (a find, every member
@@ -108,8 +104,7 @@ class Lane:
         if self.credit[name] < 1:
             return  # it went past its share in an earlier turn (a run it could not pause)
         cpu, now = time.process_time(), time.perf_counter()
-        cut = None if self.past is None else functools.partial(self.past, position)
-        limit = Limit(steps=round(self.credit[name]), until=self.deadline, cut=cut)
+        limit = Limit(steps=round(self.credit[name]), until=self.deadline)
         result = self._turn(member, limit)
         self._tally(name, position)
         self.credit[name] -= limit.used

@@ -54,7 +54,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
@@ -70,8 +70,8 @@ from kubeprop.properties.explore.workers import ignore_interrupts, started, stop
 if TYPE_CHECKING:
     from kubeprop.properties.explore.portfolio import Member
 
-__all__ = ["AHEAD", "DEFAULT_LANES", "GRACE", "GRACE_SHARE", "NEVER", "WATCH_EVERY", "Find", "Lane", "LaneError",
-           "LaneReport", "Position", "Watch", "assign", "carry_back", "cores", "grace", "lane_count", "run_lanes"]
+__all__ = ["AHEAD", "DEFAULT_LANES", "GRACE", "GRACE_SHARE", "NEVER", "Find", "Lane", "LaneError", "LaneReport",
+           "Position", "assign", "carry_back", "cores", "grace", "lane_count", "run_lanes"]
 
 NEVER: Position = (sys.maxsize, 0)
 """After every turn: the bound before anything is found."""
@@ -99,45 +99,6 @@ better left to the lanes behind). With 0 a lane begins a round once every lane h
 Measured on FeastFlow with two lanes (rs-no-expectations, medians of 3 interleaved runs, load
 average 1.5–2.2): 0 rounds ahead 5,041 steps and 3.4 CPU seconds in all, 1 round 5,521 and 3.8,
 unbounded 7,921 and 5.5 — and the answer no later."""
-
-
-WATCH_EVERY = 0.002
-"""Seconds between two looks, during a turn, at what the other lanes sent (`Watch`)."""
-
-
-class Watch:
-    """A lane's `Lane.past`: during a turn, whether a find at an earlier position is known — taking
-    the messages that came (`look`, which returns the bound) at most every `WATCH_EVERY` seconds —,
-    so that a turn that can no longer matter ends at once instead of running its share out while the
-    answer waits for it (a FeastFlow turn of `perturb` takes about 0.2 s). A turn at or after the
-    bound can never hold the answer (the bound only goes down), so cutting it changes only the
-    figures. What `look` raises (a worker's error, the parent gone, Ctrl-C) is kept and raised once
-    the turn is over (`raise_kept`), never inside the engine (Hypothesis takes an exception in its
-    rules for a failing example)."""
-
-    def __init__(self, look: Callable[[], Position]) -> None:
-        self.look = look
-        self.last = time.perf_counter()
-        self.kept: BaseException | None = None
-
-    def __call__(self, position: Position) -> bool:
-        if self.kept is not None:
-            return True
-        now = time.perf_counter()
-        if now - self.last < WATCH_EVERY:
-            return False
-        self.last = now
-        try:
-            return position >= self.look()
-        except BaseException as err:  # raised after the turn (`raise_kept`)
-            self.kept = err
-            return True
-
-    def raise_kept(self) -> None:
-        """Raise what `look` raised during the turn, if anything."""
-        if self.kept is not None:
-            kept, self.kept = self.kept, None
-            raise kept
 
 
 class LaneError(RuntimeError):
@@ -286,11 +247,6 @@ def _report(reporter: Reporter | None, lane: Lane, coordinator: _Coordinator | N
 def _run_local(lane: Lane, coordinator: _Coordinator, reporter: Reporter | None = None) -> LaneReport:
     """The calling process's lane: its turns before the bound, at most `AHEAD` rounds ahead of the
     slowest lane, taking the worker lanes' messages between turns."""
-    def look() -> Position:
-        coordinator.poll(0.0)
-        return coordinator.bound
-
-    watch = lane.past = Watch(look)
     try:
         while (position := lane.pending()) is not None and position < coordinator.bound:
             coordinator.progress(0, lane.round)
@@ -298,7 +254,6 @@ def _run_local(lane: Lane, coordinator: _Coordinator, reporter: Reporter | None 
                 coordinator.poll(_left(lane.deadline))
                 continue
             lane.run_next()
-            watch.raise_kept()
             if lane.find is not None:
                 coordinator.lower(lane.find.position)
             coordinator.poll(0.0)
@@ -428,13 +383,6 @@ def _serve(conn: Connection, lane: Lane) -> None:
     each new round and its find reported at once, then its report."""
     ignore_interrupts()  # Ctrl-C is the parent's: it terminates the lanes
     view, told = _View(), -1
-
-    def look() -> Position:
-        while conn.poll():
-            view.take(conn.recv())
-        return view.bound
-
-    watch = lane.past = Watch(look)
     try:
         while (position := lane.pending()) is not None and position < view.bound:
             if lane.round != told:
@@ -445,7 +393,6 @@ def _serve(conn: Connection, lane: Lane) -> None:
                     view.take(conn.recv())
                 continue
             lane.run_next()
-            watch.raise_kept()
             if lane.find is not None:
                 conn.send(("found", lane.find))
             while conn.poll():

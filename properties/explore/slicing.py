@@ -57,16 +57,14 @@ class ActiveTimer:
 
 class Limit:
     """Where a slice of a sliced engine ends: after `steps` more transitions (as the engine counts
-    them), at the `time.perf_counter()` value `until`, once `cut()` says the slice is no longer
-    wanted (a portfolio lane's turn that can no longer matter: `lanes.py`), or at once (`stop`: the
-    engine returns its result). Counting steps rather than seconds makes a portfolio's turns, and so
-    its result, independent of the machine's speed; `until` enforces the budget."""
+    them), at the `time.perf_counter()` value `until`, or at once (`stop`: the engine returns its
+    result). Counting steps rather than seconds makes a portfolio's turns, and so its result,
+    independent of the machine's speed; `until` enforces the budget."""
 
-    __slots__ = ("base", "cut", "last", "steps", "stop", "until")
+    __slots__ = ("base", "last", "steps", "stop", "until")
 
-    def __init__(self, steps: int | None = None, until: float | None = None, stop: bool = False,
-                 cut: Callable[[], bool] | None = None) -> None:
-        self.steps, self.until, self.stop, self.cut = steps, until, stop, cut
+    def __init__(self, steps: int | None = None, until: float | None = None, stop: bool = False) -> None:
+        self.steps, self.until, self.stop = steps, until, stop
         self.base = self.last = 0
 
     def begin(self, taken: int) -> None:
@@ -76,8 +74,7 @@ class Limit:
     def reached(self, taken: int) -> bool:
         """True once the slice is over (the engine has taken `taken` steps in all)."""
         self.last = taken
-        return (self.stop or (self.steps is not None and taken - self.base >= self.steps) or out_of_time(self.until)
-                or (self.cut is not None and self.cut()))
+        return self.stop or (self.steps is not None and taken - self.base >= self.steps) or out_of_time(self.until)
 
     @property
     def used(self) -> int:

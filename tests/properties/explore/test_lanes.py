@@ -251,20 +251,6 @@ def test_ctrl_c_keeps_a_find_a_worker_lane_sent() -> None:
     assert no_worker_left()
 
 
-def test_a_turn_after_a_known_find_ends_at_once() -> None:
-    """The worker lane's member finds at its 10th step, in the first turn; the calling process's lane
-    is then in the middle of the second turn, of 480 slow steps (24 s), after that find, which can no longer
-    matter: it ends there (`lanes.Watch`) instead of running its share out while the answer waits
-    for it. The answer is the same; only the heavy member's figures are shorter."""
-    members = (fake("finder", 1.0, 10), fake("heavy", 8.0, None, per_step=0.05))
-    assert [[m.name for _, m in lane] for lane in assign(members, 2)] == [["heavy"], ["finder"]]
-    result = portfolio(members, 2, budget=60.0)
-    assert result.violation is not None and result.violation.property == "finder"
-    parts = {part.engine: part for part in result.stats.parts}
-    assert parts["heavy"].stats.steps < 8 * TURN
-    assert no_worker_left()
-
-
 @pytest.mark.parametrize("lanes", [1, 2])
 def test_ctrl_c_while_shrinking_keeps_the_find_unshrunk(lanes: int, monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*args: object) -> EngineResult:
