@@ -153,6 +153,8 @@ def assign(members: Sequence[Member], lanes: int) -> list[list[tuple[int, Member
     first found), trying every grouping up to `EXACT_LANES` lanes; with more, largest first onto the
     lightest lane. Deterministic, and it decides nothing the result depends on."""
     count = max(1, min(lanes, len(members)))
+    if not members:
+        return []
     if count <= EXACT_LANES:
         best = min(_groupings(len(members), count), key=lambda labels: _pace(members, labels, count))
         groups: list[list[tuple[int, Member]]] = [[] for _ in range(count)]
