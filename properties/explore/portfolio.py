@@ -91,8 +91,9 @@ BFS_DEPTH = 40
 @attrs.frozen
 class Member:
     """One engine of the portfolio: its name, how to start it, its share of each round (steps),
-    and what one of its steps costs, relative to `perturb`'s — used only to balance the lanes
-    (`lanes.assign`), never to decide anything the result depends on."""
+    and what its turns cost — a round's, per unit of weight, relative to `perturb`'s (`cost`), and
+    its first turn's once (`first`) — used only to balance the lanes (`lanes.assign`), never to
+    decide anything the result depends on."""
 
     name: str
     start: Factory
