@@ -20,8 +20,9 @@ sidecar is started, then stops them all, restarting none. Unless no sidecar runs
 then terminal (`kubelet_pods.go` getPhase counts no terminated sidecar), and `kubelet.go` SyncPod
 returns before the runtime's SyncPod, so nothing restarts (the pod worker terminates the pod).
 
-(A later fix, kubernetes PR #138514, reads only the active sandbox's containers there: the model has
-one sandbox per admitted pod, so it reads the same.)
+Read in a text of computeInitContainerActions that resizes sidecars (`computePodResizeAction`,
+v1.33) and predates kubernetes PR #138514, which reads only the active sandbox's containers there:
+the model has one sandbox per admitted pod, so it reads the same.
 """
 
 from __future__ import annotations
