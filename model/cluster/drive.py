@@ -245,8 +245,8 @@ class FairPolicy:
                     return True, fresh
                 seen.extend(group)
             return False, self.choose(_without(seen, idle)) if whole else None
-        fresh, act = self._pick(chain.from_iterable(groups), idle)
-        return (fresh, act) if fresh or whole else (False, None)
+        found, act = self._pick(chain.from_iterable(groups), idle)
+        return (found, act) if found or whole else (False, None)
 
     def _pick(self, enabled: Iterable[Action], idle: Collection[Action]) -> tuple[bool, Action | None]:
         """`pick` in one pass over `enabled` (the actions of every group in turn): the first move
