@@ -59,22 +59,78 @@ timer (whether the tick reaches one).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+import attrs
 
 from kubeprop.model.cluster import informers
 from kubeprop.model.cluster.outages import tick_step
+from kubeprop.model.evolve import evolve
 from kubeprop.model.kubelet import component as kubelet
-from kubeprop.model.kubelet.actions import CleanupOrphan, FinishTermination, KillPod, StartPod, SyncPodStatus
+from kubeprop.model.kubelet.actions import (
+    CleanupOrphan,
+    ContainerExit,
+    DiskPressure,
+    DiskPressureReclaimed,
+    FinishTermination,
+    KillPod,
+    MemoryPressure,
+    PIDPressure,
+    StartPod,
+    StopGracefully,
+    SyncPodStatus,
+)
 from kubeprop.model.scheduler import component as scheduler
+from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
-__all__ = ["PROMPT_KUBELET_WORK", "in_flight_holds_clock", "scheduler_holds_clock", "tick_reaches_timer",
-           "work_in_flight"]
+__all__ = ["PROMPT_KUBELET_WORK", "TickRace", "after_action", "after_tick", "holds", "in_flight_holds_clock",
+           "in_flight_work", "scheduler_holds_clock", "tick_reaches_timer"]
 
 PROMPT_KUBELET_WORK = (StartPod, SyncPodStatus, KillPod, FinishTermination, CleanupOrphan)
 """The kubelet actions upstream takes within a second or two of what enables them (see the module
 docstring); the other kubelet actions wait on a timer or on the world."""
+
+
+@attrs.frozen(cache_hash=True)
+class TickRace:
+    """What the last `Tick` left behind for the guard on work in flight (`ClusterState.tick_race`).
+
+    `work`: the work in flight (watch deliveries, relists, `PROMPT_KUBELET_WORK`) when that tick was
+    taken, less each one taken since — a label such as `SyncPodStatus(node, pod)` that comes back
+    after it was taken is new work, and a `Deliver` names its revision. `environment_since`: whether
+    an action of the environment (`environment_kinds`: a user step, a fault, an application exiting)
+    came since that tick. Plain values: compared and fingerprinted by value, never by `hash()`."""
+
+    work: frozenset[Action] = frozenset()
+    environment_since: bool = False
+
+
+def environment_kinds() -> frozenset[type[Any]]:
+    """The action kinds the environment takes at a moment of its own choosing, not at a timer's nor
+    in answer to other work: the user's steps, the faults and recoveries, an application exiting or
+    a node's pressure, the operator's maintenance and etcd restores, a flood of the API server and
+    the environment's usage levels. Work they start may be in flight when a timer fires: they may
+    come a millisecond before it. A kind not listed counts as the system's own (its work drains
+    before the next tick: the stricter reading)."""
+    return _environment_kinds()
+
+
+@lru_cache(maxsize=1)
+def _environment_kinds() -> frozenset[type[Any]]:
+    from kubeprop.model.cluster import environment, maintenance, overload, restore  # (they import `faults`)
+
+    return frozenset({
+        act_mod.UserStep, act_mod.CrashNode, act_mod.RestartNode, act_mod.Partition, act_mod.Heal,
+        act_mod.CrashContainer, act_mod.CrashComponent, act_mod.CrashDuringReconcile, act_mod.RestartComponent,
+        act_mod.DropWatch, act_mod.FailNextRequest, ContainerExit, StopGracefully, MemoryPressure, DiskPressure,
+        DiskPressureReclaimed, PIDPressure, environment.SetUsage, environment.SetLoad, environment.EnvironmentRule,
+        maintenance.StartMaintenance, maintenance.EndMaintenance, restore.SnapshotEtcd, restore.RestoreEtcd,
+        overload.StartOverload, overload.EndOverload, overload.Starve,
+    })
 
 
 def scheduler_holds_clock(model: ClusterModel, state: ClusterState) -> bool:
@@ -95,21 +151,53 @@ def tick_reaches_timer(model: ClusterModel, state: ClusterState) -> bool:
 
 
 def in_flight_holds_clock(model: ClusterModel, state: ClusterState) -> bool:
-    """True while a tick would reach no timer and some component that is up has work in flight:
-    a watch event to be delivered, a dropped watch to list again, or a kubelet's prompt work
-    (`PROMPT_KUBELET_WORK`)."""
-    if not _work_in_flight(model, state):
+    """True while some component that is up has work in flight (a watch event to be delivered, a
+    dropped watch to list again, a kubelet's `PROMPT_KUBELET_WORK`) and a tick would reach no timer,
+    or no action of the environment came since the last tick, or some of that work was in flight
+    at the last tick already (`holds`)."""
+    return holds(state.tick_race, _in_flight(model, state), lambda: tick_reaches_timer(model, state))
+
+
+def holds(race: TickRace | None, work: Iterable[Action], reaches_timer: Callable[[], bool]) -> bool:
+    """The guard on work in flight, given `state.tick_race`, the work in flight (`in_flight_work`)
+    and whether a tick reaches a timer (asked last: the costliest)."""
+    pending = tuple(work)
+    if not pending:
         return False
-    return not tick_reaches_timer(model, state)
-
-
-def work_in_flight(deliveries: Iterable[Action], kubelet_actions: Iterable[Action]) -> bool:
-    """Whether there is work in flight, given the enabled watch deliveries and relists
-    (`informers.enabled`) and kubelet actions (`kubelet.enabled`)."""
-    if next(iter(deliveries), None) is not None:
+    if race is not None and (not race.environment_since or not race.work.isdisjoint(pending)):
         return True
-    return any(isinstance(act, PROMPT_KUBELET_WORK) for act in kubelet_actions)
+    return not reaches_timer()
 
 
-def _work_in_flight(model: ClusterModel, state: ClusterState) -> bool:
-    return work_in_flight(informers.enabled(model, state), kubelet.enabled(model, state))
+def in_flight_work(deliveries: Iterable[Action], kubelet_actions: Iterable[Action]) -> Iterator[Action]:
+    """The work in flight, given the enabled watch deliveries and relists (`informers.enabled`) and
+    kubelet actions (`kubelet.enabled`): all the former, the latter's `PROMPT_KUBELET_WORK`."""
+    yield from deliveries
+    yield from (act for act in kubelet_actions if isinstance(act, PROMPT_KUBELET_WORK))
+
+
+def _in_flight(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    return in_flight_work(informers.enabled(model, state), kubelet.enabled(model, state))
+
+
+def after_tick(model: ClusterModel, after: ClusterState, work: Iterable[Action]) -> ClusterState:
+    """`after` (the state a `Tick` reached) remembering `work`, the work in flight where it was
+    taken (`TickRace`), where the in-flight guard is one of the model's tick guards."""
+    if in_flight_holds_clock not in model.hooks.tick_guards:
+        return after
+    return evolve(after, tick_race=TickRace(frozenset(work)))
+
+
+def after_action(state: ClusterState, act: Action) -> ClusterState:
+    """`state` (reached by `act`, not a `Tick`) with `act` no longer remembered as in flight at the
+    last tick, and an action of the environment noted (`TickRace`); the same state where neither
+    changes it. None once the environment acted and nothing of that work is left: the same as
+    before the first tick, so the states meet again."""
+    race: TickRace | None = state.tick_race
+    if race is None:
+        return state
+    work = race.work - {act} if act in race.work else race.work
+    since = race.environment_since or type(act) in environment_kinds()
+    if work is race.work and since == race.environment_since:
+        return state
+    return evolve(state, tick_race=None if since and not work else TickRace(work, since))
