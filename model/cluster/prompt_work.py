@@ -126,7 +126,7 @@ def _environment_kinds() -> frozenset[type[Any]]:
     return frozenset({
         act_mod.UserStep, act_mod.CrashNode, act_mod.RestartNode, act_mod.Partition, act_mod.Heal,
         act_mod.CrashContainer, act_mod.CrashComponent, act_mod.CrashDuringReconcile, act_mod.RestartComponent,
-        act_mod.DropWatch, act_mod.FailNextRequest, ContainerExit, StopGracefully, MemoryPressure, DiskPressure,
+        act_mod.DropWatch, ContainerExit, StopGracefully, MemoryPressure, DiskPressure,
         DiskPressureReclaimed, PIDPressure, environment.SetUsage, environment.SetLoad, environment.EnvironmentRule,
         maintenance.StartMaintenance, maintenance.EndMaintenance, restore.SnapshotEtcd, restore.RestoreEtcd,
         overload.StartOverload, overload.EndOverload, overload.Starve,
