@@ -23,22 +23,37 @@ or the 30 s flush: a timer), a binding waiting for its volumes, and a pod in the
 PodInitialBackoffSeconds, PodMaxBackoffSeconds; its end is the scheduler's timer) — unless the active
 queue is empty and SchedulerPopFromBackoffQ (v1.33) pops it at once.
 
-**Work in flight (`in_flight_holds_clock`): no tick that reaches no timer while a watch event waits
-for a component that is up and reaches the API server, a dropped watch waits to be listed again, or
-a kubelet has prompt work.** Stale caches are how the model finds real races: a delivery may come
-after any number of other components' steps, and the order of deliveries is free. What a real cluster
-does not do without a fault is hold an event for a live, connected client for tens of seconds: the
-watch cache sends it to every watcher at once, and a watcher too slow to take it is closed
-(`staging/src/k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go` add: "Forcing watcher close due
-to unresponsiveness" once its dispatch timer fires), after which the reflector lists again — after
-800 ms, with jitter up to 1.6 s, backing off to 30 s only on failures
-(`staging/src/k8s.io/client-go/tools/cache/reflector.go`
-NewExponentialBackoffManager(800ms, 30s, 2m, 2.0, 1.0)). So the rule keeps a tick that reaches a
-timer (some component's deadline, back-off or periodic pass falls within it): a timer firing while an
-event is still in flight is a race of milliseconds that upstream can have, and the model keeps it —
-the tick is taken, the timer's work runs on the stale cache, the event arrives after. What it
-removes is a tick that reaches no timer, which only moves the clock: taken with an event in flight
-it stands for 10 s more of a watch that upstream delivers in milliseconds. The same holds for a
+**Work in flight (`in_flight_holds_clock`): no tick while a watch event waits for a component that
+is up and reaches the API server, a dropped watch waits to be listed again, or a kubelet has prompt
+work — unless the tick reaches a timer and the environment acted since the last tick, and then not
+while any of the work in flight at the last tick still is.** Stale caches are how the model finds
+real races: a delivery may come after any number of other components' steps, and the order of
+deliveries is free. What a real cluster does not do without a fault is hold an event for a live,
+connected client for seconds: the watch cache sends it to every watcher at once, and a watcher too
+slow to take it is closed (`staging/src/k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go` add:
+"Forcing watcher close due to unresponsiveness" once its dispatch timer fires), after which the
+reflector lists again — after 800 ms, with jitter up to 1.6 s, backing off to 30 s only on failures
+(`staging/src/k8s.io/client-go/tools/cache/reflector.go` NewExponentialBackoffManager(800ms, 30s,
+2m, 2.0, 1.0)). A tick that reaches no timer only moves the clock: taken with work in flight it
+stands for 10 s more of a watch upstream delivers in milliseconds, so it is never taken. A timer
+firing while work is in flight is a race upstream can have only for work begun a moment before the
+timer, and between two ticks the model's clock stands still: what the system does after a tick —
+the timers it reached firing, the work they and the work in flight then cause — happens upstream
+within milliseconds of the timer that tick reached, seconds before the next one (the model's
+timers are whole seconds apart, and timers due together fire after the same tick, in any order).
+Only the environment starts work at a moment of its own choosing (`environment_kinds`: a user's
+step, a fault or recovery, an application exiting): its work may be a millisecond old when the next
+timer fires. So after a tick, work in flight holds the clock until the environment acts; then a
+tick that reaches a timer may be taken with the environment's work in flight (the timer's work runs
+on the stale cache, the event arrives after), but not with work that was in flight at the last tick
+already — that would have waited a whole tick and more (`TickRace`: the state remembers it, less
+each action taken since, so a `SyncPodStatus` for the same pod later is new work). Without the
+first half, trial19 found `kubectl rollout status --timeout=30s` timing out on the correct model
+(tests/model/data/inflight/fa1b.yaml): a pod's readiness probe passed at 10 s and its status write
+waited while the probe's 5 s period and then kubectl's deadline let two ticks pass; with the
+watch-event twin, the `setImage` update sat undelivered to the controller manager for 30 s. Upstream
+the status manager writes at once (`pkg/kubelet/status/status_manager.go` SetContainerReadiness →
+updateStatusInternal → podStatusChannel → syncBatch). The same holds for a
 kubelet's prompt work: starting a pod it was sent (`StartPod`: the pod worker syncs a pod as soon as
 it is added, `pkg/kubelet/pod_workers.go` UpdatePod → podWorkerLoop), writing a status that changed
 (`SyncPodStatus`: `pkg/kubelet/status/status_manager.go` SetPodStatus → syncPod), killing a pod the
@@ -53,8 +68,9 @@ that takes a minute to start is not explored.
 What the guards read — `Tick`'s footprint (`kubeprop.model.cluster.footprint`) and the
 enabled-actions cache's `_tick` key (`kubeprop.model.cluster.enabled_reads`) include it: the schedulers'
 memory and caches and whether they are up; every informer cache, the store's event log, what is down
-and partitioned, etcd's quorum; the kubelets' runtime state, their caches and the clock; and every
-timer (whether the tick reaches one).
+and partitioned, etcd's quorum; the kubelets' runtime state, their caches and the clock; every
+timer (whether the tick reaches one); and `ClusterState.tick_race`, which `Tick` sets
+(`after_tick`) and every other step updates (`after_action`, from `compose.step`).
 """
 
 from __future__ import annotations

@@ -24,7 +24,16 @@ from kubeprop.model.cluster.prompt_work import TickRace, after_action, holds
 from kubeprop.model.evolve import evolve
 from kubeprop.model.kubelet.actions import ProbeResult, SyncPodStatus
 from kubeprop.model.scenario.load import load_scenario
-from kubeprop.model.state.actions import Action, CrashComponent, Deliver, DropWatch, Relist, Tick, UserStep, action_from_json
+from kubeprop.model.state.actions import (
+    Action,
+    CrashComponent,
+    Deliver,
+    DropWatch,
+    Relist,
+    Tick,
+    UserStep,
+    action_from_json,
+)
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.explore.bfs import Bounds, bfs
 from kubeprop.properties.registry import select
