@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from kubeprop.model.cluster import prompt_work
+from kubeprop.model.cluster.clock_guards import in_flight
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
 from kubeprop.model.cluster.footprint import Footprints
 from kubeprop.model.cluster.footprint_universe import representatives
@@ -104,6 +105,39 @@ def test_the_trial_trace_is_refused_where_the_status_write_waits_a_second_tick()
     assert prompt_work.tick_reaches_timer(model, last)
     assert not [a for a in actions(model, last) if isinstance(a, Tick)]
     assert prompt_work.in_flight_holds_clock(model, last)
+
+
+def _drained(model: ClusterModel, state: ClusterState) -> ClusterState:
+    """`state` after the system's own work (no tick, probe, user step or environment action) is done,
+    taking the first such action each time."""
+    def own(act: Action) -> bool:
+        return not isinstance(act, Tick | ProbeResult | UserStep) and type(act) not in prompt_work.environment_kinds()
+
+    for _ in range(200):
+        work = [a for a in actions(model, state) if own(a)]
+        if not work:
+            return state
+        state = step(model, state, work[0])
+    raise AssertionError("the system's work never drained")
+
+
+def test_work_a_timer_caused_after_a_quiet_tick_holds_the_next_one() -> None:
+    """The chain the narrower rule (hold only the work in flight at the last tick) leaves open: the
+    trace's first 38 steps, every piece of the system's work done, a tick with nothing in flight
+    (0 → 10 s), the readiness probe passing: its status write is in flight, but was not at that tick.
+    The next tick reaches the probe's next period, and no environment action came: refused (the
+    narrower rule took it, then one more with the pod's watch event in flight, and `rollout status`
+    timed out at 30 s)."""
+    model, trace = _trial_trace()
+    state = _drained(model, _states(model, trace[:38])[-1])
+    assert not list(in_flight(model, state)) and Tick(10) in actions(model, state)
+    state = step(model, state, Tick(10))
+    assert state.tick_race == TickRace()
+    probe = next(a for a in actions(model, state) if isinstance(a, ProbeResult) and a.success)
+    state = step(model, state, probe)
+    assert [a for a in actions(model, state) if isinstance(a, SyncPodStatus)]
+    assert prompt_work.tick_reaches_timer(model, state)
+    assert Tick(10) not in actions(model, state)
 
 
 def test_a_search_from_the_tick_finds_the_rollout_in_time() -> None:
