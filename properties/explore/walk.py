@@ -47,6 +47,7 @@ from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.errors import UserCodeError
 from kubeprop.model.state.actions import Action, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.calls import Calls, OutOfBudget, ledger, merged, since
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import (
     ActionFilter,
@@ -112,6 +113,8 @@ class ChunkOutcome:
     steps: int
     failure: WalkOutcome | None
     timed_out: bool
+    calls: Calls = ()
+    """The property calls of a worker process's chunk (`calls.since`; in the calling process: none)."""
 
 
 def walk_seed(seed: int, index: int) -> int:
@@ -206,13 +209,17 @@ def walk_steps(walker: Walker, index: int, deadline: float | None = None) -> Run
 
 def run_chunk(walker: Walker, indices: range, deadline: float | None) -> ChunkOutcome:
     """Run the walks of `indices` in order until one fails or the wall-clock (`time.time()`, the
-    same in every process) `deadline` passes; a walk running then stops within a step."""
+    same in every process) `deadline` passes; a walk running then stops within a step, or within
+    a property call (`calls.OutOfBudget`: the cutoff a forked worker inherited)."""
     steps = 0
     local = None if deadline is None else time.perf_counter() + (deadline - time.time())
     for done, index in enumerate(indices):
         if out_of_time(local):
             return ChunkOutcome(done, steps, None, True)
-        outcome, taken = walk_once(walker, index, local)
+        try:
+            outcome, taken = walk_once(walker, index, local)
+        except OutOfBudget:  # the walk cut inside a step concluded nothing: it does not count
+            return ChunkOutcome(done, steps, None, True)
         steps += taken
         if outcome.violation is not None:
             return ChunkOutcome(done + 1, steps, outcome, False)
@@ -229,7 +236,9 @@ def _serve(conn: Connection, spec: ModelSpec, start: ClusterState, config: Engin
     with contextlib.suppress(EOFError, BrokenPipeError, ConnectionResetError):
         while (task := conn.recv()) is not None:
             try:
-                conn.send(run_chunk(walker, *task))
+                before = ledger()
+                chunk = run_chunk(walker, *task)
+                conn.send(attrs.evolve(chunk, calls=since(before)))
             except UserCodeError as err:  # the user's controller or property: the same error as in one process
                 conn.send(UserCodeError(str(err)))
                 return
@@ -322,7 +331,7 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
     if workers <= 1 or config.on_run is not None or config.excuse is not None:
         # an observer (`on_run`) sees the walks in this process; a search past known upstream
         # behaviour (`excuse`) recognises it here, where its model is
-        return run_sliced(_explore(model, start, config))
+        return run_sliced(_explore(model, start, config), "walk")
     began = time.perf_counter()
     config = with_fair_length(model, start, config, config.deadline(began))
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
@@ -331,6 +340,7 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
         return EngineResult("walk", ExitReason.VIOLATION, initial, (), EngineStats(time.perf_counter() - began, 0))
     deadline = None if config.budget_seconds is None else time.time() + config.budget_seconds
     runs = steps = 0
+    calls: Calls | None = ()
     failure: WalkOutcome | None = None
     timed_out = False
     ticker = Ticker(config.progress)
@@ -342,14 +352,14 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
                          lambda: ticker.report(measure()))
     try:
         for chunk in outcomes:
-            runs, steps = runs + chunk.completed, steps + chunk.steps
+            runs, steps, calls = runs + chunk.completed, steps + chunk.steps, merged(calls, chunk.calls)
             ticker.tick(steps, measure)
             if chunk.failure is not None or chunk.timed_out:
                 failure, timed_out = chunk.failure, chunk.timed_out
                 break
     finally:
         outcomes.close()  # stops the worker pool
-    stats = EngineStats(time.perf_counter() - began, steps, runs, depth=run_length(config, 1))
+    stats = EngineStats(time.perf_counter() - began, steps, runs, depth=run_length(config, 1), calls=calls)
     if failure is None:
         return EngineResult("walk", ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE, stats=stats)
     return _report(walker, failure, stats, began)
@@ -379,7 +389,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
 
 def sliced_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
     """Walks in this process, to be run a slice at a time (the portfolio)."""
-    return Sliced(_explore(model, start, config))
+    return Sliced(_explore(model, start, config), "walk")
 
 
 def _report(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: float) -> EngineResult:
