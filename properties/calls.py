@@ -8,11 +8,12 @@ at all (a remembered verdict counts too: `remembered`). Worker processes send th
 their results (`EngineStats.calls`).
 
 The cutoff: while an engine runs, `kubeprop.properties.explore.runner.run_engine` sets its budget's
-end (`cut_at`), and a property call asked for after it raises `OutOfBudget` instead of running. The
-engines stop within a step of their deadline; a step calls every safety property on a state (and a
-run's end, the convergence properties on the states its fair continuations settle in), so with
-slow properties one step could run far past it. With the cutoff the overrun is at most the one
-property call under way when the budget ran out. A call that never returns is the user's code:
+end and a `grace` of at most 0.25 s (`cut_at`), and a property call asked for after it raises
+`OutOfBudget` instead of running. The engines stop at their deadline between two steps, keeping
+their figures; but a step calls every safety property on a state (and a run's end, the
+convergence properties on the states its fair continuations settle in), so with slow properties
+one step could run far past it. With the cutoff the overrun is at most the grace and the one
+property call under way then. A call that never returns is the user's code:
 kubeprop does not interrupt it (Python cannot stop a thread from outside), so the check waits for
 it or for Ctrl-C.
 
@@ -21,7 +22,6 @@ Timing only (`time.perf_counter`): nothing here decides a verdict, and nothing i
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
@@ -35,8 +35,9 @@ _LEDGER: dict[str, list[float]] = {}
 METERED = "_kubeprop_metered"
 """The attribute `metered` sets on a check function."""
 
-_CUTOFF: list[float | None] = [None]
-"""The `time.perf_counter()` value after which no property call starts (None: none)."""
+CUTOFF: list[float | None] = [None]
+"""The `time.perf_counter()` value after which no property call starts (None: none; set by
+`cut_at`, read by `registry.as_property`'s check)."""
 
 
 class OutOfBudget(BaseException):
@@ -46,22 +47,19 @@ class OutOfBudget(BaseException):
     Exception from a rule as a failing example) takes it for a failure."""
 
 
-def counted(name: str, began: float) -> None:
-    """Add a call of property `name` that started at `began` (`time.perf_counter()`)."""
+def ledger_entry(name: str) -> list[float]:
+    """Property `name`'s [calls, seconds] in this process, which its check adds to (shared by
+    every property of that name)."""
     entry = _LEDGER.get(name)
     if entry is None:
         entry = _LEDGER[name] = [0, 0.0]
-    entry[0] += 1
-    entry[1] += time.perf_counter() - began
+    return entry
 
 
 def remembered(names: Iterable[str]) -> None:
     """Count a verdict of each property of `names` taken from a memo (judged, at no cost)."""
     for name in names:
-        entry = _LEDGER.get(name)
-        if entry is None:
-            entry = _LEDGER[name] = [0, 0.0]
-        entry[0] += 1
+        ledger_entry(name)[0] += 1
 
 
 def metered(check: Callable[..., object]) -> None:
@@ -73,13 +71,6 @@ def metered(check: Callable[..., object]) -> None:
 def is_metered(check: object) -> bool:
     """Whether `check` counts its calls (`metered`)."""
     return bool(getattr(check, METERED, False))
-
-
-def check_cutoff(name: str) -> None:
-    """`OutOfBudget` if the cutoff has passed: property `name` is not to be called."""
-    cutoff = _CUTOFF[0]
-    if cutoff is not None and time.perf_counter() >= cutoff:
-        raise OutOfBudget(name)
 
 
 def ledger() -> dict[str, tuple[int, float]]:
@@ -110,14 +101,28 @@ def merged(*parts: Calls | None) -> Calls | None:
     return tuple((name, int(c), s) for name, (c, s) in sorted(total.items()))
 
 
+GRACE = 0.25
+"""Seconds past an engine's budget before its property calls are refused (at most; `grace`)."""
+GRACE_SHARE = 0.05
+"""… and at most this share of the budget."""
+
+
+def grace(budget: float) -> float:
+    """How long after its budget an engine's property calls are still made: the engines stop at
+    their own deadline between two steps (a step of fast properties takes milliseconds), keeping
+    their figures; the cutoff is for the step that a slow property makes long. `GRACE`, or
+    `GRACE_SHARE` of a small budget."""
+    return min(GRACE, GRACE_SHARE * budget)
+
+
 @contextmanager
 def cut_at(deadline: float | None) -> Iterator[None]:
     """No property call starts after the `time.perf_counter()` `deadline` inside the block (None:
     no cutoff); an earlier cutoff already set stands."""
-    saved = _CUTOFF[0]
+    saved = CUTOFF[0]
     if deadline is not None and (saved is None or deadline < saved):
-        _CUTOFF[0] = deadline
+        CUTOFF[0] = deadline
     try:
         yield
     finally:
-        _CUTOFF[0] = saved
+        CUTOFF[0] = saved

@@ -29,7 +29,7 @@ import attrs
 from kubeprop.model.errors import UnknownName, UsageError, UserCodeError
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.model.user_code import property_error, property_returned
-from kubeprop.properties.calls import check_cutoff, counted, metered
+from kubeprop.properties.calls import CUTOFF, OutOfBudget, ledger_entry, metered
 
 Kind = Literal["safety", "convergence"]
 
@@ -251,9 +251,12 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
     `UserCodeError` naming the property and the state (`kubeprop.model.user_code.property_error`).
     Each call is counted with its seconds, and none starts after the budget's cutoff (`calls.py`)."""
 
+    entry, cutoff = ledger_entry(name), CUTOFF  # (this property's calls and seconds; the budget's cutoff)
+
     def check(model: ClusterModel, state: ClusterState) -> Violation | None:
-        check_cutoff(name)  # (`OutOfBudget` once the budget's cutoff has passed: `calls.py`)
         began = time.perf_counter()
+        if cutoff[0] is not None and began >= cutoff[0]:
+            raise OutOfBudget(name)  # no call starts after the budget (`calls.py`)
         try:
             result = fn(model, state)
         except UserCodeError:
@@ -265,7 +268,8 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
                 raise  # (no frame of the user's: kubeprop's own bug)
             raise error from err
         finally:
-            counted(name, began)
+            entry[0] += 1
+            entry[1] += time.perf_counter() - began
         if result is not None and not _valid_result(result):
             raise property_returned(name, fn, result)
         return violation_of(name, result)

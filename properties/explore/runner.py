@@ -20,7 +20,7 @@ import attrs
 
 from kubeprop.model.errors import UnknownName
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.calls import OutOfBudget, cut_at, ledger, merged, since
+from kubeprop.properties.calls import OutOfBudget, cut_at, grace, ledger, merged, since
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.collector import fewer_collections
 from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, EngineResult, EngineStats, ExitReason
@@ -81,14 +81,15 @@ def configure(base: EngineConfig | None = None, *, properties: Iterable[str | Pr
 def run_engine(engine: str, model: ClusterModel, start: ClusterState, config: EngineConfig) -> Any:
     """Run the engine called `engine` from `start`; its result (exit reason, stats, violation, trace).
 
-    No property call starts after `config.budget_seconds` (`calls.cut_at`: the overrun is at most
-    the call under way then); an engine that does not end by itself where a call is refused ends
-    here, `time-bound`, with the seconds it ran and no other figure. The result's `stats.calls`
-    adds this process's property calls to those its workers reported."""
+    No property call starts after `config.budget_seconds` and its `calls.grace` (`calls.cut_at`:
+    the overrun is at most the call under way then); an engine that does not end by itself where a
+    call is refused ends here, `time-bound`, with the seconds it ran and no other figure. The
+    result's `stats.calls` adds this process's property calls to those its workers reported."""
+    fn = engine_function(engine)  # (imported first: the engine's clock starts after it too)
     began, before = time.perf_counter(), ledger()
-    fn = engine_function(engine)
+    budget = config.budget_seconds
     try:
-        with fewer_collections(), cut_at(config.deadline(began)):
+        with fewer_collections(), cut_at(None if budget is None else began + budget + grace(budget)):
             result = fn(model, start, config)
     except OutOfBudget:
         result = EngineResult(engine, ExitReason.TIME_BOUND,

@@ -23,8 +23,9 @@ from kubeprop.properties.registry import CheckResult, Property, as_property, sel
 
 SCENARIO = Path(__file__).parents[2] / "model" / "data" / "exits" / "migrate-then-rollout.yaml"
 """Every object comes from the workload: the runs are long before anything settles."""
-SECONDS = 2.0
-"""What one call of a slow property costs on the simulated clock."""
+SECONDS = 100.0
+"""What one call of a slow property costs on the simulated clock (far more than the real seconds
+the rest of a test takes on a loaded machine, so that they never decide a count)."""
 
 
 @pytest.fixture
@@ -47,12 +48,12 @@ def slow(name: str, offset: list[float], calls: list[str] | None = None) -> Prop
 
 
 def test_no_property_call_starts_after_the_budget(clock: list[float]) -> None:
-    # Two slow properties: a state costs 4 s. The initial state is checked at 0-4 s; the first
-    # step's state from 4 s: slow-a runs (4-6 s), then slow-b is due past the 4.5 s budget and is
-    # refused. Before the cutoff the step ran to its end (8 s: two calls past the budget).
+    # Two slow properties: a state costs 200 s. The initial state is checked at 0-200 s; the first
+    # step's state from 200 s: slow-a runs (200-300 s), then slow-b is due past the 250 s budget and
+    # is refused. Before the cutoff the step ran to its end (400 s: two calls past the budget).
     model = build_model(load_scenario(SCENARIO))
     made: list[str] = []
-    config = EngineConfig(seed=0, workers=1, budget_seconds=4.5, max_depth=40,
+    config = EngineConfig(seed=0, workers=1, budget_seconds=2.5 * SECONDS, max_depth=40,
                           properties=(slow("slow-a", clock, made), slow("slow-b", clock, made)))
     result = run_engine("walk", model, initial_state(model), config)
     assert (result.exit_reason, made) == ("time-bound", ["slow-a", "slow-b", "slow-a"])
@@ -63,7 +64,7 @@ def test_no_property_call_starts_after_the_budget(clock: list[float]) -> None:
 
 def test_a_convergence_property_no_run_reached_is_not_judged(clock: list[float]) -> None:
     props = (*select(["workloads-ready", "jobs-finished", "persisted-objects-valid"]), slow("team-slow", clock))
-    report = check(load_scenario(SCENARIO), props, engine="walk", budget=9.0,
+    report = check(load_scenario(SCENARIO), props, engine="walk", budget=4.5 * SECONDS,
                    config=EngineConfig(workers=1, max_depth=40))
     run = CheckRun("migrate-then-rollout", (report,), props)
     shown = table(run)
