@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import attrs
 import pytest
 
 from kubeprop.counterexamples.api import check
@@ -73,3 +74,22 @@ def test_a_convergence_property_no_run_reached_is_not_judged(clock: list[float])
     assert cells["persisted-objects-valid"] == cells["team-slow"] == "held (bounded)"
     named = [w for w in shown.warnings if "property team-slow took" in w]
     assert len(named) == 1 and f"{SECONDS:.2f} s a call" in named[0], shown.warnings
+
+
+def test_the_gate_does_not_pass_a_convergence_property_never_judged() -> None:
+    from kubeprop.counterexamples.api import CheckReport
+    from kubeprop.properties.cli.gate import _verdict
+    from kubeprop.properties.cli.gate_config import CheckSpec
+    from kubeprop.properties.explore.engine import EngineStats
+
+    props = tuple(select(["workloads-ready", "persisted-objects-valid"]))
+    report = CheckReport("walk", "time-bound", None, EngineStats(5.0, 3, calls=(("persisted-objects-valid", 4, 4.9),)),
+                         properties=props)
+    spec = CheckSpec(scenario=str(SCENARIO), engine="walk")
+    never = _verdict(spec, report, "workloads-ready", None, False, 5.0, "suite", 5.0)
+    assert (never.status, never.message) == ("failed", "inconclusive: not judged (no run's end reached) within the "
+                                                       "budget (5 s)")
+    assert _verdict(spec, report, "persisted-objects-valid", None, False, 5.0, "suite", 5.0).status == "passed"
+    unknown = attrs.evolve(report, stats=EngineStats(5.0, 3, calls=None))  # (workers that do not say: as before)
+    assert _verdict(spec, unknown, "workloads-ready", None, False, 5.0, "suite", 5.0).message == \
+        "held, bounded (time-bound)"
