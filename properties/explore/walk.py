@@ -14,6 +14,9 @@ fair control-plane progress, the workload's next step, then time) and goes on: a
 starved — taken only when nothing of the walk's kinds is left — never removed from the cluster,
 which is what the kind means in swarm testing (a test without a feature still runs; the features it
 has get the room). Faults and recoveries the walk omits stay omitted (the fair run takes neither).
+Time is no reason to starve an omitted kind: where the walk's own enabled actions are only `Tick`,
+the fair run's other move goes first (`_next_move`), else a readiness probe or a process exit the
+walk omits would never come while the clock runs on — the world made slow without a cause.
 Before this a walk simply ended there: on a workload-driven scenario whose start enables only
 `UserStep` and `Quiesce`, a quarter of the walks took no step and the mean was 2.5 steps a run
 (docs/engines.md, "Walks go on where their kinds run out"). Safety properties are checked on every state; at the end
@@ -169,6 +172,22 @@ def _fair_move(model: ClusterModel, state: ClusterState, flt: ActionFilter | Non
     return policy.choose([a for a in actions(model, state) if flt is None or flt(a)])
 
 
+def _next_move(model: ClusterModel, state: ClusterState, flt: ActionFilter | None, enabled: list[Action],
+               policy: FairPolicy, rng: random.Random) -> tuple[Action | None, bool]:
+    """The walk's next action, and whether it is one of its own kinds: a random one of `enabled`
+    (its kinds'), except where those are none, or only `Tick`, and the fair run has another move
+    (an omitted kind's): then that move. Time passing is no reason to starve an omitted kind — it
+    would never come (a readiness probe that never passes, a process that never exits: the world
+    made slow without a cause); in the fair run too, time passes only when nothing else is left."""
+    only_time = bool(enabled) and all(type(a) is Tick for a in enabled)
+    if enabled and not only_time:
+        return enabled[rng.randrange(len(enabled))], True
+    move = _fair_move(model, state, flt, policy)
+    if only_time and (move is None or type(move) is Tick):
+        return enabled[rng.randrange(len(enabled))], True
+    return move, False
+
+
 def walk_once(walker: Walker, index: int, deadline: float | None = None) -> tuple[WalkOutcome, int]:
     """Run walk `index`; returns its outcome and the number of steps taken. A walk still running
     at the `time.perf_counter()` `deadline` stops there, unjudged."""
@@ -186,11 +205,10 @@ def walk_steps(walker: Walker, index: int, deadline: float | None = None) -> Run
         if out_of_time(deadline):
             return WalkOutcome(index, tuple(trace), None, kinds.enabled(), fair), len(trace)
         enabled = _enabled(model, state, config.action_filter, kinds)
-        move = enabled[rng.randrange(len(enabled))] if enabled else _fair_move(model, state, config.action_filter,
-                                                                                  policy)
+        move, own = _next_move(model, state, config.action_filter, enabled, policy, rng)
         if move is None:
             break
-        act, fair = move, fair + (not enabled)
+        act, fair = move, fair + (not own)
         policy.taken(act)
         state = step(model, state, act)
         trace.append(act)
