@@ -189,15 +189,20 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
     raise CounterexampleError([Problem(file, 0, "property.name", message)])
 
 
-def not_enabled(index: int, act: Action, enabled: Iterable[Action]) -> str:
+def not_enabled(index: int, act: Action, enabled: Iterable[Action], scenario_changed: bool = False) -> str:
     """Why step `index + 1` of a trace is STALE: its action is not enabled. Names the recorded
     fields (`trace[1].action.component`) in which the nearest enabled action of its kind differs,
-    so a model change — or a hand edit — shows where it is. Steps count from 1 and the file's
-    `trace` from 0, so the step's entry is named once: `step 23 (trace[22] in the file)`."""
+    so a model change — or a hand edit — shows where it is; where the trace is replayed on a changed
+    scenario (`scenario_changed`), that change is named first as the likeliest cause. Steps count
+    from 1 and the file's `trace` from 0, so the step's entry is named once: `step 23 (trace[22] in
+    the file)`."""
     where = f"trace[{index}].action"
     same = [a for a in enabled if type(a) is type(act)]
     head = f"step {index + 1} (trace[{index}] in the file): {act} is no longer enabled"
+    causes = "the scenario's change, the model's, or an edit of"
     if not same:
+        if scenario_changed:
+            return f"{head}: no {type(act).__name__} action is ({causes} {where})"
         return f"{head}: no {type(act).__name__} action is (the model changed, or {where} was edited)"
     names = [f.name for f in attrs.fields(cast(Any, type(act)))]
 
@@ -206,6 +211,8 @@ def not_enabled(index: int, act: Action, enabled: Iterable[Action]) -> str:
 
     nearest = min(same, key=lambda a: (len(differing(a)), a.sort_key()))
     fields = ", ".join(f"{where}.{n}" for n in differing(nearest))
+    if scenario_changed:
+        return f"{head}; the nearest enabled action, {nearest}, differs in {fields} ({causes} the file)"
     return (f"{head}; the nearest enabled action, {nearest}, differs in {fields} (the model changed, or the file "
             "was edited)")
 
@@ -265,7 +272,7 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     for i, act in enumerate(ce.actions[:target]):
         enabled = actions(model, states[-1])
         if act not in enabled:
-            stopped = not_enabled(i, act, enabled)
+            stopped = not_enabled(i, act, enabled, scenario_changed=changed is not None)
             return result(Verdict.STALE, stopped if changed is None else f"{changed}; replayed on it all the same: "
                                                                          f"{stopped}")
         states.append(step(model, states[-1], act))

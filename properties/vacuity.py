@@ -20,9 +20,11 @@ what a variant needs is `VARIANT_NEEDS` (docs/variants.md lists both).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from difflib import get_close_matches
 
 from kubeprop.model.api.apps import Deployment, RollingUpdateDeployment
-from kubeprop.model.api.objects import ApiObject, Node, Pod, kind_info, qualified_resource
+from kubeprop.model.api.ext import CustomResourceDefinition
+from kubeprop.model.api.objects import ApiObject, Node, Pod, kind_info, known_kinds, qualified_resource
 from kubeprop.model.controllers.deployment_util import resolve_fenceposts
 from kubeprop.model.controllers.registry import builtin_controller_types
 from kubeprop.model.fault_kinds import FAULT_KINDS
@@ -33,8 +35,20 @@ from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.registry import Needs, Property
 from kubeprop.properties.workload_finish import workload_steps_finish
 
-__all__ = ["BUILTIN_NEEDS", "NO_NODE", "VARIANT_NEEDS", "VARIANT_TARGETS", "needs_of", "nodes_possible",
-           "possible_resources", "vacuity", "vacuous_properties", "variant_vacuity"]
+__all__ = [
+    "BUILTIN_NEEDS",
+    "NO_NODE",
+    "VARIANT_NEEDS",
+    "VARIANT_TARGETS",
+    "known_resources",
+    "needs_of",
+    "nodes_possible",
+    "possible_resources",
+    "unknown_needs",
+    "vacuity",
+    "vacuous_properties",
+    "variant_vacuity",
+]
 
 NODE_LOSS = ("node_crash", "partition", "component_crash")
 """Fault kinds that take a node's kubelet away (a node crash, a partition, a kubelet crash)."""
@@ -155,6 +169,41 @@ def possible_resources(model: ClusterModel) -> frozenset[str] | None:
                 found.add(made)
                 todo.append(made)
     return frozenset(found)
+
+
+def known_resources(model: ClusterModel) -> frozenset[str]:
+    """Every qualified resource a `Needs` may name in `model`: the built-in kinds', the scenario's
+    CRD-defined ones, whatever can exist in a run, and `pods/reapplied`."""
+    crds = [o for o in (*(m.obj for m in model.scenario.objects), *(o for objs in model.workload_objects for o in objs))
+            if isinstance(o, CustomResourceDefinition)]
+    known = {qualified_resource(info) for info in known_kinds(crds).values()}
+    return frozenset(known | (possible_resources(model) or set()) | {"pods/reapplied"})
+
+
+def unknown_needs(model: ClusterModel, props: Iterable[Property]) -> list[str]:
+    """One problem for each resource a property's own `Needs` names that no kind of `model` has (a
+    misspelt name would make the property read as vacuous — "no jobs can exist" — where it holds),
+    with the qualified names it may have meant."""
+    known = known_resources(model)
+    problems = []
+    for prop in props:
+        needs: Needs | None = getattr(prop, "needs", None)
+        for resource in () if needs is None else needs.resources:
+            if resource in known:
+                continue
+            meant = _meant(resource.lower(), known) or get_close_matches(resource, sorted(known), n=3)
+            hint = f"; did you mean {' or '.join(repr(m) for m in meant)}?" if meant else ""
+            problems.append(f"property {prop.name}: Needs names resource {resource!r}, which no kind of this scenario "
+                            f"has (resources are lowercase plurals qualified by their API group, e.g. 'pods', "
+                            f"'jobs.batch', 'deployments.apps'){hint}")
+    return problems
+
+
+def _meant(resource: str, known: frozenset[str]) -> list[str]:
+    """The known resources `resource` spells without its plural's "s" or its API group."""
+    name, _, group = resource.partition(".")
+    plural = f"{name}s.{group}" if group else f"{name}s"
+    return sorted(r for r in known if r == plural or (not group and r.split(".")[0] in (name, plural)))
 
 
 def _display(resource: str) -> str:

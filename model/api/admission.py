@@ -31,7 +31,7 @@ from kubeprop.model.api.objects import (
 from kubeprop.model.api.quantity import Quantity
 from kubeprop.model.api.quota import is_pod_quota_resource, missing_requests, pod_usage, pretty, total_usage
 from kubeprop.model.api.rbac_authn import UserInfo
-from kubeprop.model.api.scheduling import PriorityClass, system_priority_class
+from kubeprop.model.api.scheduling import PREEMPT_LOWER_PRIORITY, PriorityClass, system_priority_class
 from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
 from kubeprop.model.api.storage import StorageClass, cluster_storage_class, default_storage_class
 from kubeprop.model.api.store import Store
@@ -196,9 +196,11 @@ def resolve_priority(pod: Pod, store: Store) -> ResolvedPriority | str:
     pod), or priority 0; a denial message for an unknown name, or for a `priority` /
     `preemptionPolicy` the pod sets that differs from the class's.
 
-    Model choice: with no class and no default class, upstream writes `preemptionPolicy:
-    PreemptLowerPriority`; the model leaves the field unset, which every reader treats alike
-    (the scheduler tests only for Never), so scenarios without PriorityClasses keep their states."""
+    With no class and no default class upstream computes `PreemptLowerPriority`
+    (getDefaultPriority) and refuses a pod that sets `preemptionPolicy: Never` against it; the
+    model refuses the same. Model choice: it then leaves the field unset where upstream writes
+    `PreemptLowerPriority`, which every reader treats alike (the scheduler tests only for Never),
+    so scenarios without PriorityClasses keep their states."""
     name = pod.spec.priority_class_name
     if name:
         pc = _priority_class(store, name)
@@ -211,8 +213,8 @@ def resolve_priority(pod: Pod, store: Store) -> ResolvedPriority | str:
     if pod.spec.priority is not None and pod.spec.priority != resolved.priority:
         return (f"the integer value of priority ({pod.spec.priority}) must not be provided in pod spec; "
                 f"priority admission controller computed {resolved.priority} from the given PriorityClass name")
-    policy = resolved.preemption_policy
-    if policy is not None and pod.spec.preemption_policy and pod.spec.preemption_policy != policy:
+    policy = resolved.preemption_policy or PREEMPT_LOWER_PRIORITY  # getDefaultPriority's, without a class
+    if pod.spec.preemption_policy and pod.spec.preemption_policy != policy:
         return (f"the string value of PreemptionPolicy ({pod.spec.preemption_policy}) must not be provided in "
                 f"pod spec; priority admission controller computed {policy} from the given PriorityClass name")
     return resolved

@@ -320,10 +320,13 @@ def _quiesce(f: Footprints, act: Any) -> Footprint:
 
 
 def _node_down_up(f: Footprints, act: Any) -> Footprint:
+    """`CrashNode`/`RestartNode`: a restarted node's kubelet lists what it watches afresh
+    (`informers.fresh_informer`), from etcd or — with `listFromWatchCache` — from the watch cache,
+    as `RestartComponent` and `Relist` do, so it reads them too."""
     me = kubelet(act.node)
     touched = {f"up:node/{act.node}", f"kubelet:{act.node}", f"heartbeat:{act.node}", f"cache:{me}", f"ghost:{me}",
                "faults:node_crash", f"net:{act.node}", f"up:{me}"} | f.etcd_of_node(act.node)
-    return _fp({"store", "clock", "quiesced"}, touched | f.hooks(me))
+    return _fp({"store", "etcd", "clock", "quiesced", f"cache:{WATCH_CACHE}"}, touched | f.hooks(me))
 
 
 def _partition_heal(f: Footprints, act: Any) -> Footprint:

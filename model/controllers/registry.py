@@ -58,6 +58,7 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
         ReplicaSetController(
             expectations_timeout_seconds=int(parameters["expectationsTimeoutSeconds"]),
             use_expectations=bool(parameters["replicaSetExpectations"]),
+            requeue_at_next_availability=bool(parameters["replicaSetRequeueAtNextAvailability"]),
         ),
         StatefulSetController(replace_terminating_pods=bool(parameters["statefulSetReplaceTerminatingPods"]),
                               max_unavailable_gate=bool(parameters["maxUnavailableStatefulSet"])),

@@ -57,6 +57,7 @@ from kubeprop.model.controllers.base import Change, ChangeHandlers, Reconciliati
 from kubeprop.model.controllers.handlers import labels_changed, on_delete, owned_change, same_version
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
+    all_available_at,
     available_at,
     claim,
     controller_of,
@@ -289,13 +290,16 @@ class ReplicaSetController(ChangeHandlers):
     - `use_expectations`: False disables expectations (every sync acts on the cache as it is):
       the `rs-no-expectations` variant, as is a timeout of 0;
     - `burst_replicas`: the per-sync cap on creations/deletions (upstream 500);
-    - `logarithmic_scale_down`: feature gate LogarithmicScaleDown (on by default since 1.22).
+    - `logarithmic_scale_down`: feature gate LogarithmicScaleDown (on by default since 1.22);
+    - `requeue_at_next_availability`: the delayed requeue after minReadySeconds follows v1.34's rule
+      (model parameter `replicaSetRequeueAtNextAvailability`; False: v1.33's, see `wakeup_at`).
     """
 
     expectations_timeout_seconds: int = 300
     use_expectations: bool = True
     burst_replicas: int = BURST_REPLICAS
     logarithmic_scale_down: bool = True
+    requeue_at_next_availability: bool = False
     name: str = "replicaset"
     watches: tuple[str, ...] = ("replicasets.apps", "pods")
     identity: str = CONTROLLER_MANAGER_USER
@@ -379,17 +383,30 @@ class ReplicaSetController(ChangeHandlers):
         return exp.observe_response(memory, request, response)
 
     def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:
-        """When the sync would be requeued by time alone (upstream `AddAfter(key, minReadySeconds)`
-        when all replicas are ready but not all available): the first model time a ready pod
-        becomes available. None if no such requeue is pending. Not part of the `Controller`
-        protocol; a timer component may use it."""
+        """When the sync would be requeued by time alone (`queue.AddAfter` at the end of
+        syncReplicaSet, `pkg/controller/replicaset/replica_set.go`), or None. Not part of the
+        `Controller` protocol; a timer component may use it.
+
+        v1.33 (the default): only when the status the sync wrote has every replica ready and not
+        every one available (`ReadyReplicas == Replicas && AvailableReplicas != Replicas`), after
+        minReadySeconds: the model wakes it when the last of the ready pods becomes available (the
+        earliest such a requeue can fire: the sync that saw them all ready came at or after the
+        last one's readiness). While a replica is not ready no requeue is armed, so
+        `availableReplicas` waits for the next event of the set or its pods. v1.34 (kubernetes PR
+        #132121, `requeue_at_next_availability`): whenever `ReadyReplicas != AvailableReplicas`,
+        at the first ready pod's availability (FindMinNextPodAvailabilityCheck)."""
         namespace, name = split_key(key)
         rs = view.get(ObjectKey("replicasets.apps", namespace, name))
         if not isinstance(rs, ReplicaSet) or rs.spec.min_ready_seconds <= 0:
             return None
-        ready = (p for p in pods_in(view, namespace)
-                 if is_controlled_by(p, rs) and is_pod_active(p) and is_pod_ready(p))
-        return available_at(ready, rs.spec.min_ready_seconds, now)
+        ready = [p for p in pods_in(view, namespace)
+                 if is_controlled_by(p, rs) and is_pod_active(p) and is_pod_ready(p)]
+        if self.requeue_at_next_availability:
+            return available_at(ready, rs.spec.min_ready_seconds, now)
+        status, replicas = rs.status, (rs.spec.replicas if rs.spec.replicas is not None else 1)
+        if status.ready_replicas != replicas or status.available_replicas == replicas:
+            return None
+        return all_available_at(ready, rs.spec.min_ready_seconds, now)
 
 
 def related_pods(view: ObjectView, rs: ReplicaSet) -> tuple[Pod, ...]:

@@ -19,7 +19,8 @@ Actions (classes in `kubeprop.model.kubelet.actions`, upstream sources in each):
   periodSeconds apart, after initialDelaySeconds; failures carried over a container's restart); a
   liveness or startup failure kills the container with its grace period — `ContainerExit` on SIGTERM,
   or `SigKillPod` / `PreStopOverrun` at the deadline (`kubeprop.model.kubelet.kill`);
-- `RestartContainer` (a timer once in back-off), `ContainerExit` (a batch container ends); also the
+- `RestartContainer` (a timer once in back-off; a regular container's waits, while none runs, until the
+  last sidecar is started again: `kubeprop.model.kubelet.init_sync`), `ContainerExit` (a batch container ends); also the
   retry of a container whose ConfigMaps or Secrets did not resolve (CreateContainerConfigError:
   `kubeprop.model.kubelet.config`), taken from 10 s after the failure once the kubelet's caches resolve
   them differently;
@@ -84,6 +85,7 @@ from kubeprop.model.kubelet.deadline import ActiveDeadlineExceeded, deadline_tim
 from kubeprop.model.kubelet.eviction import disk_victims, eviction_victims, pid_victims
 from kubeprop.model.kubelet.exit_rules import exit_choices, stop_choices
 from kubeprop.model.kubelet.handlers import HANDLERS, holds_resources
+from kubeprop.model.kubelet.init_sync import holds_back
 from kubeprop.model.kubelet.kill import due as kill_due
 from kubeprop.model.kubelet.kill import kill_deadlines, killing
 from kubeprop.model.kubelet.local import cached_pods, config_errors_of, kubelet_state, mounts, same, store, user
@@ -175,6 +177,8 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
                                               and state.clock < c.kill_deadline):  # on SIGTERM: `kill`
                 for code in exit_choices(model, state, node, key, runtime, c):  # `exit_codes`, `environment.exits`
                     yield ContainerExit(node, key, c.name, code)
+            if holds_back(runtime, c):  # the sync stops at the init containers: `init_sync`
+                continue
             if c.config_error:
                 if _retry_at(runtime, c) <= state.clock:
                     errors = config_errors_of(model, state, node, key) if errors is None else errors
@@ -347,10 +351,10 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
             if runtime.kill_deadline is not None and runtime.any_running:
                 times.append(runtime.kill_deadline)
             times.extend(kill_deadlines(runtime))
-            times.extend(restart_at(c, max_backoff) for c in (*runtime.init_containers, *runtime.containers)
+            waiting = [c for c in (*runtime.init_containers, *runtime.containers) if not holds_back(runtime, c)]
+            times.extend(restart_at(c, max_backoff) for c in waiting
                          if runtime.should_restart(c) and not c.config_error)
-            times.extend(int(r) for c in (*runtime.init_containers, *runtime.containers)
-                         if c.config_error and (r := _retry_at(runtime, c)) != math.inf)
+            times.extend(int(r) for c in waiting if c.config_error and (r := _retry_at(runtime, c)) != math.inf)
             if runtime.mount_pending and (r := _mount_retry_at(runtime, state.clock)) != math.inf:
                 times.append(int(r))
             if runtime.active_deadline_seconds is not None and (t := deadline_timer(runtime, get_phase(runtime))):

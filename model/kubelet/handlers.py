@@ -117,7 +117,8 @@ def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> 
     next init container (`computeInitContainerActions`); a liveness or startup failure — enabled
     once failureThreshold failed probes can have run, `kubeprop.model.kubelet.probes` — kills the
     container (`kuberuntime_manager.go` computePodActions: "failed liveness probe", "failed startup
-    probe") with its grace period: preStop hook, SIGTERM, SIGKILL at the deadline (`kubeprop.model.kubelet.kill`)."""
+    probe") with its grace period: preStop hook, SIGTERM, SIGKILL at the deadline (`kubeprop.model.kubelet.kill`).
+    A sidecar started so may let a finished pod's sync reach its KillPod (`runtime.PodRuntime.stop_sidecars`)."""
     runtime = pod_runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
@@ -127,8 +128,9 @@ def probe_result(model: ClusterModel, state: ClusterState, act: ProbeResult) -> 
         c = evolve(c, startup_pending=False, ready=not c.has_readiness, probes_from=None, startup_carried=0)
         c = recount(c, state.clock)  # its liveness probe begins now
         runtime = runtime.with_container(c)
-        if c.restartable:
+        if c.restartable:  # the next init container starts; a finished pod's last sidecar: KillPod
             runtime = runtime.start_next(state.clock, config_errors_of(model, state, act.node, act.pod))
+            runtime = runtime.stop_sidecars(state.clock)
         return set_pod(state, act.node, act.pod, runtime)
     c = evolve(c, liveness_carried=0) if act.probe == "liveness" else evolve(c, startup_carried=0)  # reset too
     cached = cached_pods(model, state, act.node).get(act.pod)
@@ -141,7 +143,8 @@ def restart_container(model: ClusterModel, state: ClusterState, act: RestartCont
     resolve: it stays exited, Waiting with CreateContainerConfigError, its restart count and back-off
     entry as they were (upstream `doBackOff` already renewed the entry: not modelled). A container whose
     last start failed so is retried (`kubeprop.model.kubelet.config`): started — restarted, if it had
-    run before — or failed with the new message."""
+    run before — or failed with the new message. A sidecar restarted `started` may let a finished pod's
+    sync reach its KillPod (`runtime.PodRuntime.stop_sidecars`: every regular container done)."""
     runtime = pod_runtime(state, act.node, act.pod)
     c = runtime.container(act.container)
     assert c is not None
@@ -154,7 +157,7 @@ def restart_container(model: ClusterModel, state: ClusterState, act: RestartCont
         c = restarted(c, state.clock, int(model.parameter("crashLoopBackOffMaxSeconds")))
     runtime = runtime.with_container(c)
     if c.restartable:  # a sidecar at the front of the init sequence: the next one may start
-        runtime = runtime.start_next(state.clock, errors)
+        runtime = runtime.start_next(state.clock, errors).stop_sidecars(state.clock)  # a finished pod's: KillPod
     return set_pod(state, act.node, act.pod, runtime)
 
 

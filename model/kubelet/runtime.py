@@ -28,8 +28,10 @@ Upstream sources of the rules below:
   and the next init container once it runs and its startupProbe (if any) succeeded; an exited
   sidecar restarts whatever the pod's restartPolicy (with back-off), until the pod is finished:
   `kuberuntime_manager.go` computePodActions kills the pod — sidecars included, none restarted —
-  once no regular container runs or is to restart, and `computeInitContainerActions` once a
-  regular init container failed under restartPolicy Never;
+  once no regular container runs or is to restart and the last init container is started, and
+  `computeInitContainerActions` once a regular init container failed under restartPolicy Never;
+  while no regular container runs, the last sidecar not started holds back the regular
+  containers' restart (`kubeprop.model.kubelet.init_sync`);
 - termination order of a pod with sidecars: `kuberuntime_termination_order.go` newTerminationOrdering /
   waitForTurn and `kuberuntime_container.go` killContainer (`PodRuntime.stop_in_turn`).
 """
@@ -44,6 +46,7 @@ import attrs
 from kubeprop.model.api.pod import Container
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.kubelet.init_sync import containers_done, sidecar_restarts, synced_initialized
 from kubeprop.model.kubelet.probes import DEFAULT_TIMING, ProbeTiming, carried_failures, probe_timing
 
 if TYPE_CHECKING:
@@ -269,16 +272,18 @@ class PodRuntime:
 
     @property
     def initialized(self) -> bool:
-        """True once every regular init container exited 0 and every sidecar is started, or — a
-        sidecar restarting later — once a regular container has started (at once for a pod
-        without init containers; `kubelet_pods.go` getPhase, `generate.go`)."""
+        """Not Pending for its init containers (`kubelet_pods.go` getPhase): every regular init
+        container exited 0, and every sidecar is started or a regular container has run in this
+        sandbox (`any_container_started`). The Initialized condition reads the reported states:
+        `status._initialized`."""
         if not all(c.exit_code == 0 and not c.running for c in self.init_containers if not c.restartable):
             return False
         return all(c.started for c in self.init_containers if c.restartable) or self.any_container_started
 
     @property
     def any_container_started(self) -> bool:
-        """A regular container has run (`kubecontainer.HasAnyRegularContainerStarted`)."""
+        """A regular container has run in this sandbox (`kubecontainer.HasAnyActiveRegularContainerStarted`,
+        v1.33's getPhase: any container of the active sandbox, exited ones too)."""
         return any(c.running or c.exited_at is not None for c in self.containers)
 
     @property
@@ -289,12 +294,9 @@ class PodRuntime:
     def finished(self) -> bool:
         """Nothing is left to run, so the kubelet kills the pod's sidecars and restarts none
         (`computePodActions` KillPod): a regular init container failed under restartPolicy Never,
-        or every regular container exited and none is to restart (never under Always)."""
-        if self.init_failed():
-            return True
-        if self.restart_policy == "Always" or not self.any_container_started:
-            return False
-        return all(not c.running and c.exited_at is not None and not self.should_restart(c) for c in self.containers)
+        or every regular container exited and none is to restart (never under Always) — once the
+        last init container is `started` again, if it is a sidecar (`init_sync`)."""
+        return self.init_failed() or (containers_done(self) and synced_initialized(self))
 
     def stop_sidecars(self, now: int) -> PodRuntime:
         """When `finished`, the kubelet kills the pod (`computePodActions` KillPod → SyncPod
@@ -364,11 +366,13 @@ class PodRuntime:
     def should_restart(self, c: ContainerRuntime) -> bool:
         """`pkg/kubelet/container/helpers.go` ShouldContainerBeRestarted: never while terminating
         or evicted; Always restarts, OnFailure only after a non-zero exit, Never never. A failed
-        init container restarts unless the policy is Never (`computeInitContainerActions`)."""
+        init container restarts unless the policy is Never (`computeInitContainerActions`); a
+        sidecar as `init_sync.sidecar_restarts` says. The policy's word: whether the sync reaches a
+        regular container now is `init_sync.holds_back` (its status waits to restart meanwhile)."""
         if c.running or c.exited_at is None or self.terminating or self.evicted or self.rejected:
             return False
         if c.restartable:
-            return not self.finished()
+            return sidecar_restarts(self)
         if c.probe_killed:  # `computePodActions`: killed for a probe and to start again, unless Never
             return self.restart_policy != "Never"
         if self.restart_policy == "Always" and not self.is_init(c.name):

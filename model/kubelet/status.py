@@ -26,8 +26,9 @@ Init containers (`kubeprop.model.kubelet.runtime.PodRuntime.init_containers`):
 the regular ones run one by one before the containers, sidecars (restartPolicy Always) start in
 their turn and keep running; all are reported in `initContainerStatuses`, a sidecar with `started`
 and `ready` as a container. The sidecars count for the phase while running (`getPhase`: terminated
-ones are ignored), for Initialized once started, and for ContainersReady and Ready (listed before
-the containers, as `GenerateContainersReadyCondition`).
+ones are ignored), for Initialized once started — until a regular container is reported running or
+terminated (`reported_started`) —, and for ContainersReady and Ready (listed before the containers,
+as `GenerateContainersReadyCondition`).
 """
 
 from __future__ import annotations
@@ -69,7 +70,14 @@ def get_phase(runtime: PodRuntime) -> str:
     under restartPolicy Never) or a container never started, Running while one runs, else by
     restart policy; a pod the kubelet has finished (terminated after deletion, or evicted) is
     terminal: Succeeded if every container exited 0, else Failed. A pod past its active deadline
-    is Failed at once, its containers still stopping (`generateAPIPodStatus`, ShouldEvict)."""
+    is Failed at once, its containers still stopping (`generateAPIPodStatus`, ShouldEvict).
+
+    A sidecar not started makes the pod Pending only until a regular container has run in this
+    sandbox (`PodRuntime.initialized`): v1.33's generateAPIPodStatus passes getPhase
+    `kubecontainer.HasAnyActiveRegularContainerStarted` (kubernetes PR #128516), true for any
+    container of the active sandbox, an exited one too — so an app in CrashLoopBackOff beside a
+    restarted sidecar keeps the pod Running (before v1.33 getPhase read HasAnyRegularContainerStarted
+    over the API statuses, and such a pod was Pending)."""
     if runtime.evicted or runtime.rejected or runtime.deadline_exceeded:
         return "Failed"
     if runtime.terminating and not runtime.any_running:
@@ -203,16 +211,27 @@ def _init_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> Contai
     return evolve(status, ready=c.exit_code == 0 and not c.running)
 
 
+def reported_started(runtime: PodRuntime) -> bool:
+    """`kubecontainer.HasAnyRegularContainerStarted` over the reported statuses: a regular container
+    whose `container_status` state is running or terminated. One waiting to restart (CrashLoopBackOff,
+    or held back by a sidecar: `init_sync`) does not count, nor one whose configuration did not resolve."""
+    return any(c.running or (c.exited_at is not None and not c.config_error and not runtime.should_restart(c))
+               for c in runtime.containers)
+
+
 def _initialized(runtime: PodRuntime, phase: str) -> Condition:
     """`GeneratePodInitializedCondition`: True with reason PodCompleted once the pod Succeeded; False,
     reason ContainersNotInitialized, naming the regular init containers that have not exited 0 and
-    the sidecars not started; True once a regular container has started (a sidecar restarting does
-    not undo it)."""
+    the sidecars not started (`isInitContainerInitialized`); True while a regular container is
+    reported running or terminated (`reported_started`), so a sidecar restarting beside a running app
+    does not undo it — but beside an app waiting in CrashLoopBackOff it does, while the phase, which
+    counts the sandbox's exited containers (`get_phase`), stays Running. Upstream reads the API
+    statuses there, not the runtime's (v1.33, and still the newest text read)."""
     if phase == "Succeeded":
         return Condition(type="Initialized", status="True", reason="PodCompleted")
     incomplete = [c.name for c in runtime.init_containers
                   if (not c.started if c.restartable else c.running or c.exit_code != 0)]
-    if not incomplete or runtime.any_container_started:
+    if not incomplete or reported_started(runtime):
         return Condition(type="Initialized", status="True")
     return Condition(type="Initialized", status="False", reason="ContainersNotInitialized",
                      message=f"containers with incomplete status: [{' '.join(incomplete)}]")

@@ -46,6 +46,7 @@ PARAMETERS: dict[str, Any] = {
     "schedulerPopFromBackoffQ": True,
     "markPodsNotReadyOnTransitionOnly": False,
     "replicaSetExpectations": True,
+    "replicaSetRequeueAtNextAvailability": False,
     "daemonSetExpectations": True,
     "jobTrackingWithFinalizers": True,
     "cronJobNameLock": True,

@@ -44,6 +44,7 @@ from kubeprop.properties.explore.engine import EngineConfig
 from kubeprop.properties.metrics import WorstCase, WorstFold, check_report, worst_over
 from kubeprop.properties.modules import checked_properties, load_own_scenario
 from kubeprop.properties.oscillation import select_cycle
+from kubeprop.properties.vacuity import unknown_needs
 
 
 def keep_hypothesis_under(out: Path) -> None:
@@ -89,6 +90,8 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
     config = engine_config(args, bounds)
     model = build_model(scenario, parameters=dict(args.params), variant=args.variant)
+    if not cycle and (problems := unknown_needs(model, props)):
+        raise InputError("\n".join(problems))
     try:
         start = initial_state(model)
     except ScenarioError as err:  # an object the API server rejects is bad input before any engine runs: each

@@ -147,3 +147,18 @@ def test_a_step_inserted_at_the_front_is_one_change_not_every_steps(tmp_path: Pa
     assert difference_words(old, gone).endswith("workload: step 2 removed `kubectl apply b`")
     changed = attrs.evolve(base, steps=("kubectl apply a", "kubectl apply B", "kubectl apply c"))
     assert difference_words(old, changed).endswith("workload: step 2 `kubectl apply b` → `kubectl apply B`")
+
+
+def test_a_step_no_longer_enabled_on_a_changed_scenario_blames_the_change_first() -> None:
+    """Replayed on a scenario the user changed (`--scenario`), a step that is no longer enabled is
+    most likely the change's doing: the reason names it first, not "the model changed"."""
+    from kubeprop.counterexamples.replay import not_enabled
+    from kubeprop.model.state.actions import Tick
+
+    on_changed = not_enabled(53, Tick(seconds=10), [], scenario_changed=True)
+    assert on_changed.endswith("no Tick action is (the scenario's change, the model's, or an edit of "
+                               "trace[53].action)"), on_changed
+    assert not_enabled(53, Tick(seconds=10), []).endswith("(the model changed, or trace[53].action was edited)")
+    nearest = not_enabled(53, Tick(seconds=10), [Tick(seconds=5)], scenario_changed=True)
+    assert nearest.endswith("differs in trace[53].action.seconds (the scenario's change, the model's, or an edit "
+                            "of the file)"), nearest

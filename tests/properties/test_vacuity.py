@@ -24,6 +24,7 @@ from kubeprop.properties.vacuity import (
     VARIANT_TARGETS,
     own_controllers,
     possible_resources,
+    unknown_needs,
     vacuity,
     vacuous_properties,
 )
@@ -103,6 +104,18 @@ def test_a_users_property_declares_its_needs() -> None:
     prop = as_property("mine", "s", "u", "safety", lambda m, s: None, needs=Needs(("statefulsets.apps",)))
     assert "StatefulSet" in (vacuity(build_model(load_scenario(DATA / "web.yaml")), prop) or "")
     assert vacuity(build_model(load_scenario(DATA / "db.yaml")), prop) is None
+
+
+def test_a_needs_naming_no_kind_is_refused_with_the_qualified_name() -> None:
+    """A misspelt resource would read as "no jobs can exist" (vacuous) where the property holds."""
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    def prop(*names: str) -> Any:
+        return as_property("mine", "s", "u", "safety", lambda m, s: None, needs=Needs(names))
+    assert unknown_needs(model, [prop("statefulsets.apps", "jobs.batch", "pods", "pods/reapplied")]) == []
+    problems = unknown_needs(model, [prop("jobs", "deployment", "statefulset.apps")])
+    assert [p.split("did you mean ")[1] for p in problems] == ["'jobs.batch'?", "'deployments.apps'?",
+                                                               "'statefulsets.apps'?"]
+    assert all(p.startswith("property mine: Needs names resource ") for p in problems)
 
 
 def test_a_controller_of_your_own_may_create_anything(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -147,6 +147,18 @@ def test_without_any_class_priority_is_zero_and_the_policy_unset() -> None:
     assert (spec.priority_class_name, spec.priority, spec.preemption_policy) == ("", 0, "")
 
 
+def test_without_any_class_a_pod_asking_never_is_refused() -> None:
+    """getDefaultPriority computes PreemptLowerPriority when no class is named and none is the
+    global default (`plugin/pkg/admission/priority/admission.go`): a pod setting Never differs."""
+    _, response = create(API.base, pod("p", preemption_policy="Never"))
+    assert response.code == 403
+    assert ("the string value of PreemptionPolicy (Never) must not be provided in pod spec; priority admission "
+            "controller computed PreemptLowerPriority from the given PriorityClass name") in response.message
+    lower = pod("p", preemption_policy="PreemptLowerPriority")
+    store = API.ok(API.base, Request(verb="create", user="admin", obj=lower))
+    assert stored_pod(store, "p").spec.preemption_policy == "PreemptLowerPriority"
+
+
 def test_system_classes_still_resolve() -> None:
     store = API.ok(API.base, Request(verb="create", user="admin", obj=pod("p", "system-cluster-critical")))
     spec = stored_pod(store, "p").spec

@@ -145,3 +145,28 @@ def test_class_numbers_and_independent_of_agree_with_the_footprints(scenario: st
                 assert footprints.independent(a, b) == test(a) == expected, (a, b)
         state = step(model, state, enabled[rng.randrange(len(enabled))])
     assert len(footprints.footprints) < len(seen)  # fewer footprints than actions: one per kind and target
+
+
+def test_a_node_restart_reads_the_watch_cache_it_lists_from() -> None:
+    """With `listFromWatchCache` (variant watch-time-travel) a restarted node's kubelet lists from the
+    watch cache (`faults._restart_node` → `informers.fresh_informer` → `list_for`), so `RestartNode`
+    and a delivery to the watch cache do not commute: the kubelet lists the older or the newer
+    cache. Called independent, the sleep sets never reached "RestartNode, then Deliver" — the time
+    travel the variant is about (audit19b). FeastFlow, whose budget has node crashes."""
+    from kubeprop.model.scenario.load import feastflow_path
+    from kubeprop.model.state.actions import RestartNode
+
+    model = build_model(load_scenario(feastflow_path()), variant="watch-time-travel")
+    footprints, rng = Footprints(model), random.Random(0)
+    assert "cache:watchcache" in footprints.of(RestartNode("worker-1")).reads
+    state, checked = initial_state(model), 0
+    for _ in range(40):
+        enabled = actions(model, state)
+        restarts = [a for a in enabled if isinstance(a, RestartNode)]
+        deliveries = [a for a in enabled if isinstance(a, Deliver) and a.component == "watchcache"]
+        pairs = [(a, b) for a in deliveries for b in restarts if footprints.independent(a, b)]
+        checked += assert_commute(model, state, pairs) + len(restarts) * len(deliveries)
+        faults = [a for a in enabled if type(a).__name__ in ("CrashNode", "RestartNode")]
+        moves = [a for a in enabled if not isinstance(a, Quiesce)] or enabled
+        state = step(model, state, rng.choice(faults) if faults and rng.random() < 0.2 else rng.choice(moves))
+    assert checked > 0  # the run met a restart beside a pending delivery to the watch cache

@@ -401,3 +401,34 @@ def test_no_failure_for_a_terminating_namespace_nor_after_other_requests() -> No
     assert decision.after_failure(adopt, QUOTA) == ()
     # expectations pending on a stale cache: no create or delete, so nothing follows a failure
     assert ctl.reconcile(store, "default/web", decision.memory, 2).after_failure is None
+
+
+def _two_replicas_one_ready(ctl: ReplicaSetController) -> Store:
+    """A set of 2 with minReadySeconds 10 whose first pod became ready at 5 s, its second never."""
+    store = with_rs(2)
+    rs = rs_of(store)
+    store, _ = send(store, Request(verb="update", user=ADMIN,
+                                   obj=attrs.evolve(rs, spec=attrs.evolve(rs.spec, min_ready_seconds=10))))
+    store, memory = converge(ctl, store, ctl.initial_memory())
+    store = make_ready(store, web_pods(store)[0], now=5)
+    store, _ = converge(ctl, store, memory, now=6)
+    assert (rs_of(store).status.ready_replicas, rs_of(store).status.available_replicas) == (1, 0)
+    return store
+
+
+def test_v1_33_requeues_for_min_ready_seconds_only_once_every_replica_is_ready() -> None:
+    """v1.33's syncReplicaSet arms `AddAfter(minReadySeconds)` only when the status it wrote has
+    ReadyReplicas == Replicas (kubernetes PR #132121 changed that in v1.34): with one replica not
+    ready nothing wakes the set when the ready one becomes available."""
+    ctl = ReplicaSetController()
+    store = _two_replicas_one_ready(ctl)
+    assert ctl.wakeup_at(store, "default/web", 6) is None
+    store = make_ready(store, web_pods(store)[1], now=8)
+    store, _ = converge(ctl, store, ctl.initial_memory(), now=9)
+    assert ctl.wakeup_at(store, "default/web", 9) == 19  # both available by then
+
+
+def test_v1_34_requeues_at_the_first_ready_pods_availability() -> None:
+    ctl = ReplicaSetController(requeue_at_next_availability=True)
+    store = _two_replicas_one_ready(ctl)
+    assert ctl.wakeup_at(store, "default/web", 6) == 16
