@@ -106,6 +106,8 @@ class WalkOutcome:
     kinds: tuple[str, ...]
     fair: int = 0
     """The steps it took the fair run's move because none of its kinds was enabled."""
+    cut: bool = False
+    """A property call was refused past the budget (`calls.OutOfBudget`): it stopped there, unjudged."""
 
 
 @attrs.frozen
@@ -190,7 +192,8 @@ def _next_move(model: ClusterModel, state: ClusterState, flt: ActionFilter | Non
 
 def walk_once(walker: Walker, index: int, deadline: float | None = None) -> tuple[WalkOutcome, int]:
     """Run walk `index`; returns its outcome and the number of steps taken. A walk still running
-    at the `time.perf_counter()` `deadline` stops there, unjudged."""
+    at the `time.perf_counter()` `deadline` stops there, unjudged; so does one whose property call
+    was refused past the budget (`calls.OutOfBudget`), without the step whose check it cut."""
     return to_end(walk_steps(walker, index, deadline))
 
 
@@ -211,15 +214,22 @@ def walk_steps(walker: Walker, index: int, deadline: float | None = None) -> Run
         act, fair = move, fair + (not own)
         policy.taken(act)
         state = step(model, state, act)
+        try:
+            verdict = checker.violation(state)
+        except OutOfBudget:  # a property call refused past the budget: this step concluded nothing
+            return WalkOutcome(index, tuple(trace), None, kinds.enabled(), fair, cut=True), len(trace)
         trace.append(act)
-        found = excused(config.excuse, checker.violation(state), lambda: trace, state)
+        found = excused(config.excuse, verdict, lambda: trace, state)
         if found is not None:
             return WalkOutcome(index, tuple(trace), found, kinds.enabled(), fair), len(trace)
         yield
     violation: Violation | None = None
     if walker.convergence and not out_of_time(deadline):
         ending = attrs.evolve(walker.judge(deadline), start=state)
-        violation, tail = ending(())
+        try:
+            violation, tail = ending(())
+        except OutOfBudget:  # refused past the budget: the walk's end is not judged, as at the deadline
+            return WalkOutcome(index, tuple(trace), None, kinds.enabled(), fair, cut=True), len(trace)
         trace.extend(tail)
         violation = excused(config.excuse, violation, lambda: trace)
     return WalkOutcome(index, tuple(trace), violation, kinds.enabled(), fair), len(trace)
@@ -239,6 +249,8 @@ def run_chunk(walker: Walker, indices: range, deadline: float | None) -> ChunkOu
         except OutOfBudget:  # the walk cut inside a step concluded nothing: it does not count
             return ChunkOutcome(done, steps, None, True)
         steps += taken
+        if outcome.cut:  # past the budget's cutoff of property calls: the walk does not count
+            return ChunkOutcome(done, steps, None, True)
         if outcome.violation is not None:
             return ChunkOutcome(done + 1, steps, outcome, False)
         if out_of_time(local):
@@ -394,7 +406,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             series = Series(0, 0, WalkOutcome(0, (), initial, ()))
         else:
             series = yield from run_series(config, slicer, deadline, total,
-                                           lambda index: walk_steps(walker, index, deadline))
+                                           lambda index: _uncut(walk_steps(walker, index, deadline)))
         stats = EngineStats(slicer.timer.seconds(), series.steps, series.runs, depth=run_length(config, 1))
         failure = series.failure
         if failure is None:
@@ -403,6 +415,15 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         if not failure.trace:
             return EngineResult("walk", ExitReason.VIOLATION, failure.violation, (), stats)
         return _report(walker, failure, stats, slicer.timer.began)
+
+
+def _uncut(walk: RunSteps[WalkOutcome]) -> RunSteps[WalkOutcome]:
+    """`walk`, raising `calls.OutOfBudget` at its end if a refused property call cut it (the
+    series would count it as a run; `Sliced` ends the engine with the steps of its last pause)."""
+    outcome, taken = yield from walk
+    if outcome.cut:
+        raise OutOfBudget(f"walk {outcome.index}")
+    return outcome, taken
 
 
 def sliced_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
