@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from operator import itemgetter
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -30,9 +30,11 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
     `_data` is a dict built in key order, so iterating it gives the sorted order too; the
     read paths go straight to it (the `Mapping` mixins would go through `__getitem__` item by
     item), and `set`/`delete` keep the order without sorting again (the hot path of every step).
+    `get` is `_data.get` itself, bound when the map is made (a slot, not a method: the most asked
+    read of the model's maps costs no call of Python).
     """
 
-    __slots__ = ("_data", "_hash", "_items")
+    __slots__ = ("_data", "_hash", "_items", "get")
 
     _data: dict[K, V]
     _items: tuple[tuple[K, V], ...]
@@ -53,6 +55,7 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
                 data = dict(ordered)
         _SET_ITEMS(self, ordered)
         _SET_DATA(self, data)
+        _SET_GET(self, data.get)
         _SET_HASH(self, None)
 
     @classmethod
@@ -61,6 +64,7 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         new: FrozenMap[K, V] = object.__new__(cls)
         _SET_ITEMS(new, tuple(data.items()))
         _SET_DATA(new, data)
+        _SET_GET(new, data.get)
         _SET_HASH(new, None)
         return new
 
@@ -73,14 +77,14 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
     def __iter__(self) -> Iterator[K]:
         return iter(self._data)
 
-    @overload
-    def get(self, key: K) -> V | None: ...
+    if TYPE_CHECKING:  # (at run time `get` is the slot: `_data.get`, bound when the map is made)
+        @overload
+        def get(self, key: K) -> V | None: ...
 
-    @overload
-    def get(self, key: K, default: V | T) -> V | T: ...
+        @overload
+        def get(self, key: K, default: V | T) -> V | T: ...
 
-    def get(self, key: K, default: Any = None) -> Any:
-        return self._data.get(key, default)
+        def get(self, key: K, default: Any = None) -> Any: ...
 
     def keys(self) -> KeysView[K]:
         return self._data.keys()
@@ -161,7 +165,8 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         return FrozenMap(data)
 
 
-_SET_ITEMS, _SET_DATA, _SET_HASH = (cast(Any, FrozenMap.__dict__[s]).__set__ for s in ("_items", "_data", "_hash"))
+_SET_ITEMS, _SET_DATA, _SET_HASH, _SET_GET = (
+    cast(Any, FrozenMap.__dict__[s]).__set__ for s in ("_items", "_data", "_hash", "get"))
 """The slots' own setters: they write the slots of an instance being built without going through
 `__setattr__` (which refuses, the map being immutable) and cost less than `object.__setattr__`."""
 

@@ -32,7 +32,7 @@ is never replayed, since its steps call them.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import attrs
 
@@ -138,14 +138,9 @@ def live_choice(model: ClusterModel, state: ClusterState, policy: FairPolicy,
                 idle: Collection[Action]) -> tuple[Action | None, Seen]:
     """`policy.next_action(model, state, idle)`, and what it asked for of the enabled actions."""
     groups: list[Sequence[Action]] = []
-    pool: list[Action] = []
-    for group in enabled_groups(model, state):
-        groups.append(group)
-        fresh = policy._first_fresh(group)
-        if fresh is not None:
-            return fresh, Seen(tuple(groups), False, None)
-        pool.extend(group)
-    act = policy.choose(_without(pool, idle))
+    fresh, act = policy.pick(_recorded(enabled_groups(model, state), groups), idle)
+    if fresh:
+        return act, Seen(tuple(groups), False, None)
     full: Sequence[Action] | None = None
     if act is None and policy.allow_ticks and policy.ticks < policy.max_ticks:
         full = actions(model, state)
@@ -153,18 +148,21 @@ def live_choice(model: ClusterModel, state: ClusterState, policy: FairPolicy,
     return act, Seen(tuple(groups), True, full)
 
 
+def _recorded(groups: Iterable[Sequence[Action]], out: list[Sequence[Action]]) -> Iterator[Sequence[Action]]:
+    """`groups`, each also appended to `out` when it is asked for."""
+    for group in groups:
+        out.append(group)
+        yield group
+
+
 def replayed_choice(policy: FairPolicy, known: Seen, idle: Collection[Action]) -> tuple[bool, Action | None]:
     """(True, `policy.next_action`'s choice) at the state `known` is of, made on its remembered
     actions; (False, None) when the choice needs enabled actions that were not asked for there."""
-    pool: list[Action] = []
-    for group in known.groups:
-        fresh = policy._first_fresh(group)
-        if fresh is not None:
-            return True, fresh
-        pool.extend(group)
+    fresh, act = policy.pick(known.groups, idle, whole=known.complete)
+    if fresh:
+        return True, act
     if not known.complete:
         return False, None
-    act = policy.choose(_without(pool, idle))
     if act is None and policy.allow_ticks and policy.ticks < policy.max_ticks:
         if known.full is None:
             return False, None

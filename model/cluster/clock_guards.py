@@ -88,18 +88,25 @@ def held(model: ClusterModel, state: ClusterState, guard: TickGuard) -> bool:
         answers = _answered(model, state, scheduler.enabled)
         return guard(model, state) if answers is None else any(answers)
     if guard is prompt_work.in_flight_holds_clock:
-        deliveries = _answered(model, state, informers.component_enabled)
-        kubelets = _answered(model, state, kubelet.node_enabled)
-        if deliveries is None or kubelets is None:
-            return guard(model, state)
-        return prompt_work.work_in_flight(chain.from_iterable(deliveries), chain.from_iterable(kubelets)) and (
-            not prompt_work.tick_reaches_timer(model, state))
+        return prompt_work.holds(state.tick_race, in_flight(model, state),
+                                 lambda: prompt_work.tick_reaches_timer(model, state))
     if guard is not queued_work.holds_clock:
         return guard(model, state)
     reads = holds_clock_reads(model, state)
     if reads is None:
         return guard(model, state)
     return _HOLDS_CLOCK.get(reads, guard, model, state)
+
+
+def in_flight(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
+    """The work in flight in `state` (`prompt_work.in_flight_work`), from the enabled actions the
+    active cache has for `state` where it has them (the guard on work in flight, and `Tick`, which
+    remembers it: `prompt_work.after_tick`)."""
+    deliveries = _answered(model, state, informers.component_enabled)
+    kubelets = _answered(model, state, kubelet.node_enabled)
+    if deliveries is None or kubelets is None:
+        return prompt_work.in_flight_work(informers.enabled(model, state), kubelet.enabled(model, state))
+    return prompt_work.in_flight_work(chain.from_iterable(deliveries), chain.from_iterable(kubelets))
 
 
 def _answered(model: ClusterModel, state: ClusterState, enabled_fn: Any) -> Iterator[tuple[Action, ...]] | None:

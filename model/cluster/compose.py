@@ -68,7 +68,7 @@ from kubeprop.model.scenario.variants import variant_parameters
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.scheduler import pdbs as scheduler_pdbs
 from kubeprop.model.scheduler import volumebinding
-from kubeprop.model.state.actions import Action
+from kubeprop.model.state.actions import Action, Tick
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
 from kubeprop.model.state.component import Hooks
 
@@ -284,4 +284,6 @@ def step(model: ClusterModel, state: ClusterState, act: Action) -> ClusterState:
         new = informers.deliver_instantly(model, new, events, state.store.objects)
     if new.addons:
         new = environment.forget_pods(new)
+    if new.tick_race is not None and type(act) is not Tick:  # (what the last tick left in flight)
+        new = prompt_work.after_action(new, act)
     return compact(model, new)

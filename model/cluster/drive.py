@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from itertools import chain
 
 import attrs
 
@@ -223,17 +224,62 @@ class FairPolicy:
         a move nor a user step, so without it the choice is the same whenever there is one. The
         enabled actions are asked for component by component, and the first move never taken is
         the choice at once (nothing can come before it, and an idle move has been taken), without
-        asking the components after it."""
-        seen: list[Action] = []
-        for group in enabled_groups(model, state):
-            fresh = self._first_fresh(group)
-            if fresh is not None:
-                return fresh
-            seen.extend(group)
-        act = self.choose(_without(seen, idle))
-        if act is None and self.allow_ticks and self.ticks < self.max_ticks:
+        asking the components after it (`pick`)."""
+        fresh, act = self.pick(enabled_groups(model, state), idle)
+        if not fresh and act is None and self.allow_ticks and self.ticks < self.max_ticks:
             act = self.choose(_without(actions(model, state), idle))
         return act
+
+    def pick(self, groups: Iterable[Sequence[Action]], idle: Collection[Action] = (), whole: bool = True
+             ) -> tuple[bool, Action | None]:
+        """The choice among the actions of `groups` (`Tick` aside; each group asked for in turn) but
+        for the moves in `idle`: (True, the first move never taken) as soon as one is met, without
+        asking the groups after it; else (False, `choose`'s choice among them all — None where only
+        `Tick` could be it, and where `groups` are not all the enabled actions' groups: `whole`
+        False). A subclass's own `choose` (a held policy) is asked as it always was."""
+        if type(self) is not FairPolicy:
+            seen: list[Action] = []
+            for group in groups:
+                fresh = self._first_fresh(group)
+                if fresh is not None:
+                    return True, fresh
+                seen.extend(group)
+            return False, self.choose(_without(seen, idle)) if whole else None
+        found, act = self._pick(chain.from_iterable(groups), idle)
+        return (found, act) if found or whole else (False, None)
+
+    def _pick(self, enabled: Iterable[Action], idle: Collection[Action]) -> tuple[bool, Action | None]:
+        """`pick` in one pass over `enabled` (the actions of every group in turn): the first move
+        never taken (`_first_fresh`) at once; else what `choose(_without(enabled, idle))` gives
+        without `Tick` — the least recently taken move (`_least_recent`), else the first user step
+        not avoided. Each action's class verdict, memory and idleness are looked up once, where the
+        groups, then `choose`, went through them twice."""
+        last, verdicts, world_last = self.last_taken, self._by_class(), self.environment_last
+        user_steps, avoid = self.user_steps, self.avoid
+        best: Action | None = None
+        world: Action | None = None
+        user: Action | None = None
+        best_at = world_at = 0
+        for act in enabled:
+            cls = type(act)
+            verdict = verdicts.get(cls)
+            if verdict is None:
+                verdict = verdicts[cls] = self._default_for_class(cls)
+            if not verdict or getattr(act, "success", True) is False:  # (no move: `default`)
+                if user_steps and user is None and isinstance(act, UserStep) and not isinstance(act, avoid) and (
+                        act not in idle):
+                    user = act
+                continue
+            at = last.get(act, -1)
+            if world_last and is_environment_timed(act):
+                if (world is None or at < world_at) and not (at >= 0 and act in idle):
+                    world, world_at = act, at
+                continue
+            if at < 0:
+                return True, act  # (never taken, so not idle)
+            if (best is None or at < best_at) and act not in idle:
+                best, best_at = act, at
+        return False, best if best is not None else world if world is not None else user
 
     def _first_fresh(self, group: Sequence[Action]) -> Action | None:
         """The first move of `group` never taken (not one that waits on the world, with

@@ -185,7 +185,8 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
     # queued: the guard lets go whatever those hold); and what `prompt_work.in_flight_holds_clock`
     # reads: every informer cache, the event log (the store), what is partitioned (the schedulers'
     # guard reads what their timers read); the crash times (`outages`: the restart deadlines, with
-    # what is down and the clock); a drain's due eviction (`maintenance`: the add-ons, the clock).
+    # what is down and the clock); a drain's due eviction (`maintenance`: the add-ons, the clock);
+    # and what the last tick left in flight (`state.tick_race`: the in-flight guard).
     # None (not cached) for a model with timers or guards not listed here.
     if not _tick_known(model):
         return None
@@ -195,7 +196,8 @@ def _tick(model: ClusterModel, state: ClusterState) -> tuple[Any, ...] | None:
             state.schedulers, _view(model, state, CONTROLLER_MANAGER),
             *(_view(model, state, i) for i in model.scheduler_instances),
             state.store.objects if model.instant_caches else None, controllers.waiting(state),
-            *_queued_work(model, state), state.informers, state.partitioned, state.store, state.crashed_at)
+            *_queued_work(model, state), state.informers, state.partitioned, state.store, state.crashed_at,
+            state.tick_race)
 
 
 _NOTHING_QUEUED = (None, None, None, None)
@@ -377,7 +379,7 @@ def _tick_deps(model: ClusterModel) -> frozenset[Token] | None:
         return None
     return frozenset({"clock", "down", "addons", "controllers", "kubelets", "heartbeat_lost", "schedulers",
                       "store.objects", ("informers", CONTROLLER_MANAGER), "store", "armed_failures", "overload",
-                      "informers", "partitioned", "crashed_at",
+                      "informers", "partitioned", "crashed_at", "tick_race",
                       *(("informers", i) for i in model.scheduler_instances)})
 
 

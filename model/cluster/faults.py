@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from kubeprop.model.cluster.clock_guards import holding
+from kubeprop.model.cluster import prompt_work
+from kubeprop.model.cluster.clock_guards import holding, in_flight
 from kubeprop.model.cluster.informers import (
     components,
     fresh_informer,
@@ -234,7 +235,7 @@ def _tick(model: ClusterModel, state: ClusterState, act: Tick) -> ClusterState:
     after = evolve(state, clock=state.clock + act.seconds)
     for hook in model.hooks.tick_hooks:
         after = hook(model, state, after)
-    return after
+    return prompt_work.after_tick(model, after, in_flight(model, state))
 
 
 def _quiesce(model: ClusterModel, state: ClusterState, act: Quiesce) -> ClusterState:

@@ -18,6 +18,7 @@ A footprint names parts of a `ClusterState` with short tokens:
 | `faults:<kind>` | the fault budget spent of one kind (`node_crash`, `partition`, …) |
 | `ghost:<component>` | the checking-only history of one component's LISTs (`seen_revisions`, `time_travel`) |
 | `clock`, `quiesced`, `workload` | the clock, whether faults are over, the next workload step |
+| `tick_race` | what the last `Tick` left in flight (`prompt_work.TickRace`): `Tick` alone reads and sets it |
 
 `ALL` stands for every token (a `Tick` wakes timers everywhere; an unknown action could touch
 anything). Two actions are *independent* when neither writes a part the other reads or writes:
@@ -384,7 +385,13 @@ def _tick(f: Footprints, act: Any) -> Footprint:
     their caches (the pods' labels) and whether they are up; a drain's due eviction
     (`maintenance.drain_holds_clock`): the add-ons' state and the clock. With any other timer,
     tick hook or tick guard in the model's `Hooks` (a component this module does not know),
-    `EVERYTHING`."""
+    `EVERYTHING`. It reads and writes `tick_race` (`prompt_work.TickRace`: the in-flight guard reads
+    it, `Tick` sets it). Every other action that changes it conflicts with `Tick` through another
+    token: the work it lists (a delivery or relist: its cache; a kubelet's prompt work: its runtime
+    state) and an environment action (`prompt_work.environment_kinds`: the workload, a node's or
+    component's state, a kubelet's, the add-ons; the rest have no rule: `EVERYTHING`); and those
+    changes commute (taking an action out of the set, noting the environment acted), so two such
+    actions stay independent (`tests/model/cluster/test_tick_race.py`)."""
     hooks = f.model.hooks
     if (not set(hooks.timers) <= KNOWN_TIMERS or not set(hooks.tick_hooks) <= KNOWN_TICK_HOOKS
             or not set(hooks.tick_guards) <= KNOWN_TICK_GUARDS):
@@ -399,7 +406,7 @@ def _tick(f: Footprints, act: Any) -> Footprint:
     for component in components(f.model):  # (`in_flight_holds_clock`: deliveries and relists)
         reads |= f.reaches(component) | {f"cache:{component}"}
     reads |= {f"crashed:{c}" for c in crashable(f.model)}  # (`outages`: restart deadlines)
-    return _fp(reads, {"clock"} | f.all_controllers() | {f"sched:{s}" for s in schedulers})
+    return _fp(reads | {"tick_race"}, {"clock", "tick_race"} | f.all_controllers() | {f"sched:{s}" for s in schedulers})
 
 
 def _drop_watch(f: Footprints, act: Any) -> Footprint:

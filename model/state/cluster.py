@@ -108,6 +108,11 @@ class ClusterState:
     """Process (`CrashComponent`) → the model time it crashed, while it is down: its supervisor
     brings it back within its bounded outage (`kubeprop.model.cluster.outages`). Empty when nothing
     crashed; left out of fingerprints then, so adding it changed no recorded trace."""
+    tick_race: Any = attrs.field(default=None, metadata={"fingerprint": "omit-if-default"})
+    """What the last `Tick` left in flight, for the clock's guard on work in flight
+    (`kubeprop.model.cluster.prompt_work.TickRace`): the work in flight when it was taken that is
+    still untaken, and whether an action of the environment (a user step, a fault) came since. None
+    before the first tick, and once an environment action came with nothing of it left."""
 
 
 @attrs.frozen

@@ -34,8 +34,9 @@ the budget ends before the lanes have run every turn before a find, that find is
 an earlier turn might have found another given more time. The figures (`stats.parts`) differ, since lanes run turns
 past the eventual answer while they wait to hear of it.
 
-`assign` balances the members over the lanes by their CPU time per round, weight × cost (largest
-first onto the lightest lane; ties by order), deterministically. Forked lanes inherit the model, the start state and the
+`assign` balances the members over the lanes by their CPU time in the first round (where each
+member's one-time costs fall: `Member.first`) and in the rounds after it (weight × cost),
+deterministically. Forked lanes inherit the model, the start state and the
 configuration (nothing is pickled but each lane's find and report). The budget is a hard
 wall-clock limit: every lane stops within one step of it, and a worker lane that has not reported
 `grace` seconds after the calling process's lane did (stopping the members takes a moment, longer
@@ -71,8 +72,8 @@ from kubeprop.properties.explore.workers import ignore_interrupts, started, stop
 if TYPE_CHECKING:
     from kubeprop.properties.explore.portfolio import Member
 
-__all__ = ["AHEAD", "DEFAULT_LANES", "GRACE", "GRACE_SHARE", "NEVER", "Find", "Lane", "LaneError", "LaneReport",
-           "Position", "assign", "carry_back", "cores", "grace", "lane_count", "run_lanes"]
+__all__ = ["AHEAD", "DEFAULT_LANES", "EXACT_LANES", "GRACE", "GRACE_SHARE", "NEVER", "Find", "Lane", "LaneError",
+           "LaneReport", "Position", "assign", "carry_back", "cores", "grace", "lane_count", "run_lanes"]
 
 NEVER: Position = (sys.maxsize, 0)
 """After every turn: the bound before anything is found."""
@@ -138,15 +139,70 @@ def lane_count(config: EngineConfig, members: Sequence[Member]) -> tuple[int, st
     return wanted, ""
 
 
+EXACT_LANES = 3
+"""Up to this many lanes `assign` tries every way of grouping the members (7 members on 3 lanes:
+301 groupings); past it, largest first onto the lightest lane."""
+
+
 def assign(members: Sequence[Member], lanes: int) -> list[list[tuple[int, Member]]]:
-    """The members (with their indices) of each of `lanes` lanes, balanced by CPU time per round
-    (`weight × cost`): largest first onto the lane with the least load so far (ties: the earlier
-    member, the lower lane); each lane's members in portfolio order; no empty lane."""
-    loads = [0.0] * lanes
-    groups: list[list[tuple[int, Member]]] = [[] for _ in range(lanes)]
+    """The members (with their indices) of each of `lanes` lanes; each lane's members in portfolio
+    order, the lanes heaviest first (`lanes[0]` runs in the calling process), no empty lane. The
+    lanes run in step (`AHEAD`), so a find in round r waits for the slowest lane of every round up
+    to r: the grouping with the least `_pace` — the slowest lane's first round (each member's
+    `weight × cost` and its `first`: the one-time cost of its first turn) plus the slowest lane's
+    round after it — is taken (ties: the one with the lighter slowest lane in later rounds, then the
+    first found), trying every grouping up to `EXACT_LANES` lanes; with more, largest first onto the
+    lightest lane. Deterministic, and it decides nothing the result depends on."""
+    count = max(1, min(lanes, len(members)))
+    if not members:
+        return []
+    if count <= EXACT_LANES:
+        best = min(_groupings(len(members), count), key=lambda labels: _pace(members, labels, count))
+        groups: list[list[tuple[int, Member]]] = [[] for _ in range(count)]
+        for index, label in enumerate(best):
+            groups[label].append((index, members[index]))
+    else:
+        groups = _greedy(members, count)
+    steady = [sum(member.weight * member.cost for _, member in group) for group in groups]
+    order = sorted(range(len(groups)), key=lambda k: (-steady[k], groups[k][0][0]))
+    return [groups[k] for k in order]
+
+
+def _groupings(size: int, count: int) -> list[tuple[int, ...]]:
+    """Every way of putting `size` members into exactly `count` unlabelled groups, as each member's
+    group (a group's label is the order of its first member)."""
+    found: list[tuple[int, ...]] = []
+
+    def extend(labels: tuple[int, ...], used: int) -> None:
+        if len(labels) == size:
+            if used == count:
+                found.append(labels)
+            return
+        for label in range(min(used + 1, count)):
+            extend((*labels, label), max(used, label + 1))
+
+    extend((), 0)
+    return found
+
+
+def _pace(members: Sequence[Member], labels: tuple[int, ...], count: int) -> tuple[float, float]:
+    """`assign`'s measure of a grouping: the slowest lane's first round plus the slowest lane's later
+    round, and the latter alone (in `weight × cost` units)."""
+    steady, first = [0.0] * count, [0.0] * count
+    for member, label in zip(members, labels, strict=True):
+        steady[label] += member.weight * member.cost
+        first[label] += member.weight * member.cost + member.first
+    return max(first) + max(steady), max(steady)
+
+
+def _greedy(members: Sequence[Member], count: int) -> list[list[tuple[int, Member]]]:
+    """`count` lanes by CPU time per round (`weight × cost`): largest first onto the lane with the
+    least load so far (ties: the earlier member, the lower lane)."""
+    loads = [0.0] * count
+    groups: list[list[tuple[int, Member]]] = [[] for _ in range(count)]
     load = [member.weight * member.cost for member in members]
     for index in sorted(range(len(members)), key=lambda i: (-load[i], i)):
-        lane = min(range(lanes), key=lambda k: (loads[k], k))
+        lane = min(range(count), key=lambda k: (loads[k], k))
         groups[lane].append((index, members[index]))
         loads[lane] += load[index]
     return [sorted(group, key=lambda pair: pair[0]) for group in groups if group]

@@ -76,3 +76,25 @@ def test_differing_keys_are_those_whose_values_are_not_the_same_objects(
     expected = {k for k in before.keys() | after.keys() if before.get(k) is not after.get(k)}
     found = before.differing_keys(after)
     assert len(found) == len(set(found)) and set(found) == expected
+
+
+@given(st.dictionaries(keys, st.integers(0, 3)), st.dictionaries(keys, st.integers(0, 3)))
+def test_get_reads_the_map_it_was_made_with(start: dict[str, int], more: dict[str, int]) -> None:
+    """`get` is bound when a map is made (a slot holding `_data.get`): every way a map is made binds
+    its own data — pickled and copied maps, `update`, `set` and `delete` — and it cannot be rebound."""
+    import copy
+    import pickle
+
+    m = FrozenMap(start)
+    first = next(iter(start), "")
+    for made, plain in ((pickle.loads(pickle.dumps(m)), start), (copy.copy(m), start), (copy.deepcopy(m), start),
+                        (m.update(more), start | more), (m.set("zz", 9), start | {"zz": 9}),
+                        (m.delete(first), {k: v for k, v in start.items() if k != first})):
+        same(made, plain)
+    try:
+        m.get = dict().get  # type: ignore[method-assign]
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("a FrozenMap's get was rebound")
+    assert m.get("zzzz", 3) == 3 and all(m.get(k) == v for k, v in start.items())

@@ -6,8 +6,9 @@ miss all of it keeps the answer without asking any guard or timer. Over the stat
 searches of several scenarios, each state's successors (by the first enabled action of each kind)
 and copies differing in one part a guard reads (the clock moved on by one and by ten ticks, the
 controller manager, a scheduler or etcd's quorum down, another state's store, controllers,
-schedulers or informers, a request failure armed, a flood gone, one Node object deleted, node
-lifecycle's or the HPA's entry of another state) are asked right after it: wherever the answer is
+schedulers, informers or work left in flight by the last tick (`tick_race`; and a fresh tick's), a
+request failure armed, a flood gone, one Node object deleted, node lifecycle's or the HPA's entry of
+another state) are asked right after it: wherever the answer is
 kept, the guard must still hold in the successor (asked directly) and `Tick` must be the plain
 definition's — a pending timer and no guard holding, each asked directly. A token set that leaves
 out a part a guard reads keeps answers the guard no longer gives: leaving out the store or the
@@ -31,6 +32,7 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.enabled_reads import changes, guard_deps
 from kubeprop.model.cluster.incremental import Held, memoised
 from kubeprop.model.cluster.outages import tick_step
+from kubeprop.model.cluster.prompt_work import TickRace
 from kubeprop.model.controllers import hpa, nodelifecycle
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
@@ -69,7 +71,8 @@ def _copies(model: ClusterModel, state: ClusterState, other: ClusterState) -> li
            evolve(state, down=state.down | set(model.scheduler_instances)),
            evolve(state, store=other.store), evolve(state, controllers=other.controllers),
            evolve(state, schedulers=other.schedulers), evolve(state, informers=other.informers),
-           evolve(state, addons=other.addons)]
+           evolve(state, addons=other.addons), evolve(state, tick_race=other.tick_race),
+           evolve(state, tick_race=TickRace())]  # (what the last tick left in flight: another state's; a fresh tick's)
     for node in sorted(model.nodes):  # (one Node object gone: what a kubelet reads of the store)
         objects = state.store.objects.delete(ObjectKey("nodes", "", node))
         out.append(evolve(state, store=attrs.evolve(state.store, objects=objects)))

@@ -85,6 +85,15 @@ def test_schedule_flags_do_not_import_z3(tmp_path: Path) -> None:
     assert code == 2 and "z3" not in modules
 
 
+def test_a_cluster_check_does_not_import_the_raft_explorer(tmp_path: Path) -> None:
+    """`kubeprop check` of a cluster scenario runs the cluster's engines (here it stops at once: no
+    such file) and never imports the Raft explorer (`check.run_check` imports it for a Raft check)."""
+    code, modules, done = _run(tmp_path, "check", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "out"))
+    assert code == 2 and "missing.yaml" in done.stderr
+    assert "kubeprop.properties.cli.check" in modules  # `run_check` ran
+    assert [m for m in ("kubeprop.properties.cli.raft", "kubeprop.properties.explore.raft") if m in modules] == []
+
+
 def test_kubeprop_help_golden(tmp_path: Path) -> None:
     """`kubeprop --help` at 80 columns: every subcommand with its one-line help."""
     _, _, done = _run(tmp_path, "--help")
