@@ -36,6 +36,7 @@ from kubeprop.model.scheduler.served import served, unserved_note
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, etcd_available
 from kubeprop.properties import fair_memo
+from kubeprop.properties.calls import remembered
 from kubeprop.properties.registry import CheckResult as Result
 from kubeprop.properties.registry import Property, Violation, convergence, first_violation
 from kubeprop.properties.scheduling.volumes import stored_volumes
@@ -238,12 +239,22 @@ def settled_judgement(model: ClusterModel, state: ClusterState, properties: Iter
     if key is not None:
         known, verdict, steps = VERDICTS.get(key, model, props)
         if known:
+            remembered(_judged_before(props, verdict))
             return verdict, steps
     remember = remember_runs and memo and not model.hooks.on_response
     verdict, complete, steps = _judge(model, state, props, avoid, max_steps, max_ticks, deadline, remember)
     if key is not None and complete:
         VERDICTS.put(key, model, props, verdict, steps)
     return verdict, steps
+
+
+def _judged_before(props: tuple[Property, ...], verdict: Violation | None) -> list[str]:
+    """The properties a remembered verdict judged: all of them, those up to the one it found
+    violated (`first_violation` asks them in order), or none (the cluster did not settle)."""
+    names = [p.name for p in props]
+    if verdict is None:
+        return names
+    return names[:names.index(verdict.property) + 1] if verdict.property in names else []
 
 
 def _judge(model: ClusterModel, state: ClusterState, props: tuple[Property, ...], avoid: tuple[type[Action], ...],

@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, Literal, TypeVar
@@ -28,6 +29,7 @@ import attrs
 from kubeprop.model.errors import UnknownName, UsageError, UserCodeError
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.model.user_code import property_error, property_returned
+from kubeprop.properties.calls import CUTOFF, OutOfBudget, ledger_entry, metered
 
 Kind = Literal["safety", "convergence"]
 
@@ -246,9 +248,15 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
                 reads: tuple[str, ...] | None = None) -> Property:
     """Wrap a plain function returning a CheckResult as a Property (its `source`: the function's
     module when the decorators register it). An exception from the user's code in it becomes a
-    `UserCodeError` naming the property and the state (`kubeprop.model.user_code.property_error`)."""
+    `UserCodeError` naming the property and the state (`kubeprop.model.user_code.property_error`).
+    Each call is counted with its seconds, and none starts after the budget's cutoff (`calls.py`)."""
+
+    entry, cutoff = ledger_entry(name), CUTOFF  # (this property's calls and seconds; the budget's cutoff)
 
     def check(model: ClusterModel, state: ClusterState) -> Violation | None:
+        began = time.perf_counter()
+        if cutoff[0] is not None and began >= cutoff[0]:
+            raise OutOfBudget(name)  # no call starts after the budget (`calls.py`)
         try:
             result = fn(model, state)
         except UserCodeError:
@@ -259,10 +267,14 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
             if error is None:
                 raise  # (no frame of the user's: kubeprop's own bug)
             raise error from err
+        finally:
+            entry[0] += 1
+            entry[1] += time.perf_counter() - began
         if result is not None and not _valid_result(result):
             raise property_returned(name, fn, result)
         return violation_of(name, result)
 
+    metered(check)
     return Property(name, statement, upstream, check, kind, needs, needs_recovery=needs_recovery, reads=reads)
 
 

@@ -29,6 +29,7 @@ from kubeprop.model.scheduler.served import unserved_templates_note
 from kubeprop.properties.cli.check_args import DEFAULT_DEPTH, ENGINES
 from kubeprop.properties.cli.engine_lines import column
 from kubeprop.properties.cli.exit_codes import ExitCode
+from kubeprop.properties.cli.property_calls import NEVER_JUDGED, never_judged, slow_property
 from kubeprop.properties.cli.table import Finding, Table, render
 from kubeprop.properties.explore.discoveries import SETTLES
 from kubeprop.properties.explore.portfolio import LATE
@@ -107,6 +108,8 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
         return "not checked (no step)"
     if prop.kind == "convergence" and not CHECKS_CONVERGENCE.get(report.engine, False):
         return "not checked"
+    if never_judged(report, prop):  # no run ended where it is judged: nothing is claimed
+        return NEVER_JUDGED
     return "held (exhaustive)" if report.complete else "held (bounded)"
 
 
@@ -131,7 +134,7 @@ def table(run: CheckRun) -> Table:
                              + searched_on_lines(r, d), relies=relies_line(r, d))
                      for r in run.reports for d in r.found if d.upstream is not None)
     warnings = tuple(w for w in (variant_vacuity(model), None if took_a_step(run) else NO_STEP,
-                                 *map(figures_missing, run.reports),
+                                 *map(figures_missing, run.reports), *map(slow_property, run.reports),
                                  *(reduced_depth(r, run.max_depth) for r in run.reports)) if w)
     notes = (no_nodes_note(model.scenario.spec),
              ephemeral_storage_note(model.scenario.spec, (m.obj for m in model.scenario.objects)),

@@ -41,6 +41,7 @@ from kubeprop.properties.cli.gate_config import (
 from kubeprop.properties.cli.gate_replay import linked_scenarios, replay_case
 from kubeprop.properties.cli.gate_report import Case, GateWarning, Tally, write_junit, write_summary
 from kubeprop.properties.cli.interrupted import Interrupted, terminated
+from kubeprop.properties.cli.property_calls import NEVER_JUDGED, never_judged
 from kubeprop.properties.explore.engine import EngineConfig, ExitReason
 from kubeprop.properties.modules import checked_properties, load_own_scenario
 from kubeprop.properties.registry import registry_kept, select
@@ -229,6 +230,10 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
         bounds = f"depth {spec.max_depth}" + (f", {spec.max_states:,} states" if spec.max_states else "")
         return Case(suite, name, "failed", f"inconclusive: the budget ({budget:g} s, a safety limit here) cut the "
                     f"search before its bounds ({bounds}); a verdict then depends on the machine's speed", "",
+                    seconds)
+    prop = next((p for p in report.properties if p.name == name), None)
+    if prop is not None and never_judged(report, prop):  # "held" would claim what was never looked at
+        return Case(suite, name, "failed", f"inconclusive: {NEVER_JUDGED} within the budget ({budget:g} s)", "",
                     seconds)
     how = "exhaustive" if report.complete else f"bounded ({report.exit_reason})"  # GATE_BOUNDED_DEPTH
     return Case(suite, name, "passed", f"held, {how}", "", seconds)

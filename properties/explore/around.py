@@ -197,12 +197,12 @@ def run_around_fair(model: ClusterModel, start: ClusterState, config: EngineConf
     `config.deviations`, cheapest first and shortest first within each cost; safety properties on
     every state, convergence properties where a run ends. Bounds: `budget_seconds` (shrinking
     included), `max_states` (distinct states), `settle_steps` (length of one run)."""
-    return run_sliced(_explore(model, start, config))
+    return run_sliced(_explore(model, start, config), "around")
 
 
 def sliced_around_fair(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
     """The same search, to be run a slice at a time (the portfolio)."""
-    return Sliced(_explore(model, start, config))
+    return Sliced(_explore(model, start, config), "around")
 
 
 def run_fault_injection(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
@@ -210,12 +210,12 @@ def run_fault_injection(model: ClusterModel, start: ClusterState, config: Engine
     crashed process restarting early): the control plane keeps its expected order, the
     environment misbehaves at every point where it matters — Sieve's perturbations without the
     reorderings, which reaches runs with two or three faults far sooner."""
-    return run_sliced(_explore(model, start, config, faults_only=True))
+    return run_sliced(_explore(model, start, config, faults_only=True), "faults")
 
 
 def sliced_fault_injection(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
     """The same search, to be run a slice at a time (the portfolio)."""
-    return Sliced(_explore(model, start, config, faults_only=True))
+    return Sliced(_explore(model, start, config, faults_only=True), "faults")
 
 
 def report_found(model: ClusterModel, start: ClusterState, config: EngineConfig, found: _Found, stats: EngineStats,

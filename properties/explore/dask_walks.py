@@ -266,7 +266,8 @@ def run_walks_on_dask(model: ClusterModel, start: ClusterState, config: EngineCo
     finally:
         client.close()
     stats = EngineStats(time.perf_counter() - began, steps, runs, depth=run_length(config, 1),
-                        note=f"on the Dask cluster at {address or os.environ.get(ADDRESS_VARIABLE)}")
+                        note=f"on the Dask cluster at {address or os.environ.get(ADDRESS_VARIABLE)}",
+                        calls=None)  # (the cluster's workers do not report their property calls)
     if failure is None:
         return EngineResult("walk", ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE, stats=stats)
     return _shrunk(walker, failure, stats, began)

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from kubeprop.properties.calls import merged
 from kubeprop.properties.explore.collector import fewer_collections
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, Excuse
 from kubeprop.properties.explore.progress import Found
@@ -174,7 +175,7 @@ def merged_stats(results: tuple[Any, ...]) -> EngineStats | None:
     """One set of counters for several runs of an engine: seconds, steps and runs add up (and a
     portfolio's CPU seconds lane by lane, and its members' figures member by member: `merged_parts`);
     distinct states and depth are the largest any run reached, and so are the states a BFS narrowed
-    to an ample set (`narrowed`)."""
+    to an ample set (`narrowed`); property calls add up (not known if not known for one run)."""
     stats = [r.stats for r in results if getattr(r, "stats", None) is not None]
     if not stats:
         return None
@@ -184,7 +185,8 @@ def merged_stats(results: tuple[Any, ...]) -> EngineStats | None:
                        depth=max(getattr(s, "depth", 0) for s in stats),
                        lanes=tuple(map(sum, zip(*(getattr(s, "lanes", ()) for s in stats), strict=False))),
                        parts=merged_parts([getattr(s, "parts", ()) for s in stats]),
-                       narrowed=max(getattr(s, "narrowed", 0) for s in stats))
+                       narrowed=max(getattr(s, "narrowed", 0) for s in stats),
+                       calls=merged(*(getattr(s, "calls", None) for s in stats)))
 
 
 def merged_parts(runs: list[tuple[EngineResult, ...]]) -> tuple[EngineResult, ...]:

@@ -33,6 +33,7 @@ from kubeprop.model.cluster.compose import build_model
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.calls import Calls
 from kubeprop.properties.explore.shrink_clock import MAX_SHRINK_STEPS, check_shrink_steps
 from kubeprop.properties.explore.slicing import STOP as STOP  # (re-exported: engines import the protocol from here)
 from kubeprop.properties.explore.slicing import ActiveTimer as ActiveTimer
@@ -343,6 +344,9 @@ class EngineStats:
     narrowed: int = 0
     actors: int = 0
     """PCT: the most actors one run gave a priority (the n of its bound; 0 for other engines)."""
+    calls: Calls | None = ()
+    """The property calls the run made in worker processes, by property (`calls.Calls`);
+    `runner.run_engine` adds the calling process's. None: not known (workers that do not say)."""
 
     @property
     def steps_per_second(self) -> float:
@@ -402,12 +406,12 @@ def run_bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> E
     reduction (`por.py`) explores fewer transitions to reach the same states — and, where ample
     sets prune, may reach some of them only deeper: under a depth bound the result's
     `stats.narrowed` says how many states it expanded with an ample set."""
-    return run_sliced(_bfs(model, start, config))
+    return run_sliced(_bfs(model, start, config), "bfs")
 
 
 def sliced_bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
     """The same search, to be run a slice at a time (the portfolio)."""
-    return Sliced(_bfs(model, start, config))
+    return Sliced(_bfs(model, start, config), "bfs")
 
 
 def _bfs(model: ClusterModel, start: ClusterState, config: EngineConfig) -> SliceGen:

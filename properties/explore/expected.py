@@ -32,6 +32,7 @@ steps past its end itself, as before (by then it is out of time too).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -41,6 +42,7 @@ import attrs
 from kubeprop.model.cluster.incremental import Near, memoised
 from kubeprop.model.state.actions import Action, UserStep
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.calls import OutOfBudget
 from kubeprop.properties.explore.around import _Node, _Search
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason, excused
 from kubeprop.properties.explore.incremental import Checker
@@ -145,21 +147,28 @@ def compute(model: ClusterModel, start: ClusterState, config: EngineConfig, dead
         node, policy = _Node(start, None, None, 0, 0), search.policy()
         search.seen.add(start)
         run.states.append(start)
-        while not _check(search, run, node, policy):
-            fair = run.fair[-1]
-            assert fair is not None
-            state = search.successor(node, fair)
-            same = search.stutter(node, fair, state, 0)
-            if same is None and state in search.seen:
-                run.after, run.complete = state, True
-                break
-            search.seen.add(state)
-            policy.taken(fair)
-            node = same or _Node(state, node, fair, node.depth + 1, 0)
-            run.states.append(node.state)
-            report(len(run.states) - 1)
+        with contextlib.suppress(OutOfBudget):  # a property call refused past the budget: cut, not `complete`
+            _follow(search, run, node, policy, report)
     run.steps, run.seconds = search.steps, time.perf_counter() - began
     return run
+
+
+def _follow(search: _Search, run: Expected, node: _Node, policy: Any, report: Callable[[int], None]) -> None:
+    """`compute`'s run, state by state (a state whose check a refused property call cut short has
+    no verdict: `Expected.verdict_at` does not know it)."""
+    while not _check(search, run, node, policy):
+        fair = run.fair[-1]
+        assert fair is not None
+        state = search.successor(node, fair)
+        same = search.stutter(node, fair, state, 0)
+        if same is None and state in search.seen:
+            run.after, run.complete = state, True
+            break
+        search.seen.add(state)
+        policy.taken(fair)
+        node = same or _Node(state, node, fair, node.depth + 1, 0)
+        run.states.append(node.state)
+        report(len(run.states) - 1)
 
 
 def _reporter(progress: Callable[[Any], None] | None) -> Callable[[int], None]:

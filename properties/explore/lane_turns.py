@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.calls import Calls
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, Excuse, ExitReason
 from kubeprop.properties.explore.slicing import Limit, Sliced, out_of_time
 
@@ -61,6 +62,9 @@ class LaneReport:
     """False for a worker lane that did not report in time: only its find (sent at once) is known."""
     tallies: dict[str, Tally] = attrs.Factory(dict)
     """Each member's `Tally`, when it searched on past known upstream behaviour (`lanes.carry_back`)."""
+    calls: Calls = ()
+    """A worker lane's property calls (`calls.since`; the calling process's lane: none, its
+    process's calls are counted where the engine ran, `runner.run_engine`)."""
 
 
 class Lane:

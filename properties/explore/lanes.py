@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from kubeprop.model.errors import UserCodeError
+from kubeprop.properties.calls import ledger, since
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult
 from kubeprop.properties.explore.lane_turns import Find, Lane, LaneReport, Position
@@ -438,7 +439,7 @@ def _serve(conn: Connection, lane: Lane) -> None:
     """A worker lane: its turns before the bound, at most `AHEAD` rounds ahead of the slowest lane,
     each new round and its find reported at once, then its report."""
     ignore_interrupts()  # Ctrl-C is the parent's: it terminates the lanes
-    view, told = _View(), -1
+    view, told, before = _View(), -1, ledger()
     try:
         while (position := lane.pending()) is not None and position < view.bound:
             if lane.round != told:
@@ -453,7 +454,7 @@ def _serve(conn: Connection, lane: Lane) -> None:
                 conn.send(("found", lane.find))
             while conn.poll():
                 view.take(conn.recv())
-        conn.send(("done", lane.finish()))
+        conn.send(("done", attrs.evolve(lane.finish(), calls=since(before))))
     except (EOFError, BrokenPipeError, ConnectionResetError):
         lane.close()  # the parent is gone
     except UserCodeError as err:  # the user's controller or property: the same error as in one process

@@ -205,9 +205,9 @@ def _report(judge: Judge, config: EngineConfig, failure: Outcome, stats: EngineS
 def run_pct(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
     """PCT runs from `start`: `config.runs` of them, or as many as the budget allows; the first
     failing run's trace, delta-debugged within the budget."""
-    return run_sliced(_explore(model, start, config))
+    return run_sliced(_explore(model, start, config), "pct")
 
 
 def sliced_pct(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
     """The same engine, to be run a slice at a time (the portfolio)."""
-    return Sliced(_explore(model, start, config))
+    return Sliced(_explore(model, start, config), "pct")

@@ -250,9 +250,9 @@ def run_perturb(model: ClusterModel, start: ClusterState, config: EngineConfig) 
     """Perturb the fair run from `start` (see the module): at most `config.deviations`
     perturbations per run, taken by increasing discrepancy; the first violation's run,
     delta-debugged within what is left of the budget."""
-    return run_sliced(_explore(model, start, config))
+    return run_sliced(_explore(model, start, config), "perturb")
 
 
 def sliced_perturb(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
     """The same search, to be run a slice at a time (the portfolio)."""
-    return Sliced(_explore(model, start, config))
+    return Sliced(_explore(model, start, config), "perturb")

@@ -47,6 +47,7 @@ from typing import Any
 import attrs
 
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.calls import merged
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import EngineConfig, EngineResult, EngineStats, ExitReason, sliced_bfs
 from kubeprop.properties.explore.lanes import Lane, LaneReport, assign, lane_count, run_lanes
@@ -160,7 +161,8 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
     if found is not None and found.result.violation is not None:
         found_after = max(found.seconds, *(r.ended for r in reports if r is not None))
     stats = attrs.evolve(summary.stats, found_after=found_after,
-                         lanes=tuple(0.0 if r is None else r.cpu for r in reports))
+                         lanes=tuple(0.0 if r is None else r.cpu for r in reports),
+                         calls=merged(*(r.calls if r is not None and r.complete else None for r in reports[1:])))
     if decided is not None:
         stats = attrs.evolve(stats, shrink_steps=decided.stats.shrink_steps, shrink_bound=decided.stats.shrink_bound,
                              shrink_cut=decided.stats.shrink_cut, shrink_shared=decided.stats.shrink_shared)

@@ -12,6 +12,7 @@ the `kubeprop check` command builds on that.
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,9 +20,11 @@ import attrs
 
 from kubeprop.model.errors import UnknownName
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.calls import OutOfBudget, cut_at, grace, ledger, merged, since
 from kubeprop.properties.explore.bfs import Bounds
 from kubeprop.properties.explore.collector import fewer_collections
-from kubeprop.properties.explore.engine import ActionFilter, EngineConfig
+from kubeprop.properties.explore.engine import ActionFilter, EngineConfig, EngineResult, EngineStats, ExitReason
+from kubeprop.properties.explore.slicing import CUT_NOTE
 from kubeprop.properties.registry import Property
 
 __all__ = ["ENGINES", "EngineFn", "configure", "engine_function", "register_engine", "run_engine"]
@@ -76,6 +79,22 @@ def configure(base: EngineConfig | None = None, *, properties: Iterable[str | Pr
 
 
 def run_engine(engine: str, model: ClusterModel, start: ClusterState, config: EngineConfig) -> Any:
-    """Run the engine called `engine` from `start`; its result (exit reason, stats, violation, trace)."""
-    with fewer_collections():
-        return engine_function(engine)(model, start, config)
+    """Run the engine called `engine` from `start`; its result (exit reason, stats, violation, trace).
+
+    No property call starts after `config.budget_seconds` and its `calls.grace` (`calls.cut_at`:
+    the overrun is at most the call under way then); an engine that does not end by itself where a
+    call is refused ends here, `time-bound`, with the seconds it ran and no other figure. The
+    result's `stats.calls` adds this process's property calls to those its workers reported."""
+    fn = engine_function(engine)  # (imported first: the engine's clock starts after it too)
+    began, before = time.perf_counter(), ledger()
+    budget = config.budget_seconds
+    try:
+        with fewer_collections(), cut_at(None if budget is None else began + budget + grace(budget)):
+            result = fn(model, start, config)
+    except OutOfBudget:
+        result = EngineResult(engine, ExitReason.TIME_BOUND,
+                              stats=EngineStats(time.perf_counter() - began, 0, note=CUT_NOTE))
+    stats = getattr(result, "stats", None)
+    if not isinstance(stats, EngineStats):
+        return result
+    return attrs.evolve(result, stats=attrs.evolve(stats, calls=merged(stats.calls, since(before))))

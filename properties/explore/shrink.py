@@ -33,7 +33,6 @@ as a hard limit: a replay or a fair continuation still running at the deadline i
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -44,11 +43,12 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.footprint import actor
 from kubeprop.model.state.actions import Action, Deliver, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.calls import OutOfBudget
 from kubeprop.properties.convergence import settled_judgement
 from kubeprop.properties.explore.engine import EngineConfig, EngineStats, Excuse, excused
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.shrink_choices import Outcome, shrink_choices
-from kubeprop.properties.explore.shrink_clock import ShrinkClock, ShrinkProgress, TimeUp
+from kubeprop.properties.explore.shrink_clock import ShrinkClock, ShrinkProgress
 from kubeprop.properties.registry import Property, Violation
 
 T = TypeVar("T")
@@ -317,7 +317,8 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_steps: in
     if known is None or known.property != prop:
         try:
             found, shown = judge(trace)
-        except TimeUp:  # not judged before the deadline: nothing to shrink, nor to report
+        except OutOfBudget:  # not judged before the deadline (or `TimeUp`): nothing to shrink, nor to report
+            clock.cut_short()
             return None, shown
     if found is None or found.property != prop:
         return found, shown
@@ -327,8 +328,12 @@ def shrink_trace(judge: Judge, trace: Sequence[Action], prop: str, max_steps: in
         # took, if any): candidates need no convergence judgement, the costly part of a replay.
         judge = attrs.evolve(judge, convergence=())
     outcomes: list[Outcome] = [(found, shown)]
-    with contextlib.suppress(_Budget, TimeUp):  # a bound stopped the passes: the shortest so far stands
+    try:
         _passes(judge, shown, prop, clock, outcomes, safety)
+    except _Budget:  # a bound stopped the passes: the shortest so far stands
+        pass
+    except OutOfBudget:  # (`TimeUp` included) likewise, the deadline or the budget's cutoff of property calls
+        clock.cut_short()
     return min((o for o in outcomes if _failing(o[0], prop)), key=lambda o: len(o[1]))
 
 

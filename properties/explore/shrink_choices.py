@@ -47,8 +47,9 @@ from kubeprop.model.cluster.compose import actions, step
 from kubeprop.model.cluster.drive import FairPolicy, expected_policy, is_poll
 from kubeprop.model.state.actions import Action, Quiesce, UserStep
 from kubeprop.model.state.cluster import ClusterState
+from kubeprop.properties.calls import OutOfBudget
 from kubeprop.properties.explore.engine import excused
-from kubeprop.properties.explore.shrink_clock import ShrinkClock, TimeUp
+from kubeprop.properties.explore.shrink_clock import ShrinkClock
 from kubeprop.properties.registry import Violation
 
 if TYPE_CHECKING:
@@ -236,7 +237,7 @@ def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: Shri
         clock = clock.share(SHARE)
     try:
         decomposed = decompose(judge, trace, clock, MAX_DEPARTURES)
-    except (_Stop, TimeUp):
+    except (_Stop, OutOfBudget):  # (`TimeUp` is one)
         return None
     if decomposed is None:
         return None
@@ -248,7 +249,7 @@ def shrink_choices(judge: Judge, trace: Sequence[Action], prop: str, clock: Shri
         if len(choices.departures) <= FEW_DEPARTURES:
             choices = search.fewer_departures(choices)
             search.earlier(choices, first=1)
-    except (_Stop, TimeUp):
+    except (_Stop, OutOfBudget):  # (`TimeUp` is one)
         pass
     return search.best
 

@@ -31,6 +31,8 @@ from collections.abc import Callable
 
 import attrs
 
+from kubeprop.properties.calls import OutOfBudget
+
 SHRINK_SHARE = 0.5
 """The share of the budget left when a find is made that shrinking it may take while other
 properties remain to be searched for (`EngineConfig.shrink_share`, set by `discoveries.discover`):
@@ -70,10 +72,11 @@ nodelifecycle-crash 47,803 and endpoints-terminating 21,299; `benchmarks/bench_s
 step of shrinking costs about 0.1–0.4 ms here, so the bound is reached in 10–40 s: within the
 default budget of a minute; a shorter budget's clock may cut it first (the report says so)."""
 
-class TimeUp(Exception):
+class TimeUp(OutOfBudget):
     """Raised by `ShrinkClock.spend` when a step is counted after the deadline: the test running
     then is abandoned (it judged nothing), and the shrinking ends with the shortest failing trace
-    found before it."""
+    found before it — as when a property call is refused past the budget's cutoff (its base,
+    `calls.OutOfBudget`, which the shrinking catches)."""
 
 
 SHRINK_STEPS_LIMIT = 1_000_000_000
@@ -154,6 +157,11 @@ class ShrinkClock:
             return False
         self._mark("cut")
         return True
+
+    def cut_short(self) -> None:
+        """Mark the clock `cut` (and its parents): a property call was refused past the budget's
+        cutoff (`calls.OutOfBudget`), which ends the shrinking as its own deadline would."""
+        self._mark("cut")
 
     def _mark(self, flag: str) -> None:
         clock: ShrinkClock | None = self

@@ -10,7 +10,7 @@ A `Slicer` may also be `watch`ed: where the engine pauses it reports how far the
 engine's `EngineConfig.progress` (`progress.Ticker`: about once a second), whether the slice is
 over or not; nothing else changes.
 
-Imports: `collector` (the safe point between two steps) and `progress` (light) only;
+Imports: `collector` (the safe point between two steps), `progress` (light) and `calls` only;
 `engine.EngineResult` for types alone, so `engine` (and every engine) may import it. `engine`
 re-exports every name (engines such as `around.py` import them from there).
 """
@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from kubeprop.properties.calls import OutOfBudget
 from kubeprop.properties.explore.collector import safe_point
 from kubeprop.properties.explore.progress import Ticker
 
@@ -75,6 +76,11 @@ class Limit:
         """True once the slice is over (the engine has taken `taken` steps in all)."""
         self.last = taken
         return self.stop or (self.steps is not None and taken - self.base >= self.steps) or out_of_time(self.until)
+
+    @property
+    def unbounded(self) -> bool:
+        """True for a limit that never ends a slice (`run_sliced`'s: a run to the end)."""
+        return self.steps is None and self.until is None and not self.stop
 
     @property
     def used(self) -> int:
@@ -134,22 +140,46 @@ class Slicer:
             self.limit.begin(taken)
 
 
-class Sliced:
-    """An engine run driven a slice at a time (by the portfolio)."""
+CUT_NOTE = "cut inside a step: a property call was due after the budget ran out; steps as of its last pause"
+"""The note of a run a property call past the budget's cutoff ended (`Sliced.run`, `runner.run_engine`)."""
 
-    def __init__(self, gen: SliceGen) -> None:
-        self.gen = gen
+
+class Sliced:
+    """An engine run driven a slice at a time (by the portfolio), called `name` in its result."""
+
+    def __init__(self, gen: SliceGen, name: str = "") -> None:
+        self.gen, self.name = gen, name
         self.result: EngineResult | None = None
+        self.steps = 0
+        """The steps the engine had taken at its last pause (as far as its slices' limits saw)."""
+        self.seconds = 0.0
+        """Wall-clock seconds spent in its slices."""
         next(gen)
 
     def run(self, limit: Limit | None) -> EngineResult | None:
-        """Run one slice (None: to the end); the result once the engine has finished, else None."""
+        """Run one slice (None: to the end); the result once the engine has finished, else None.
+        A property call refused by the budget's cutoff (`calls.OutOfBudget`) ends the run here,
+        `time-bound`, with the steps it had taken at its last pause (the step under way concluded
+        nothing) and no other figure (`CUT_NOTE`)."""
         if self.result is None:
+            began = time.perf_counter()
             try:
                 self.gen.send(limit)
             except StopIteration as stop:
                 self.result = stop.value
+            except OutOfBudget:
+                self.result = self._cut(time.perf_counter() - began, limit)
+            self.seconds += time.perf_counter() - began
+            if limit is not None:
+                self.steps = max(self.steps, limit.last)
         return self.result
+
+    def _cut(self, seconds: float, limit: Limit | None) -> EngineResult:
+        from kubeprop.properties.explore.engine import EngineResult, EngineStats, ExitReason
+
+        steps = max(self.steps, 0 if limit is None else limit.last)
+        stats = EngineStats(self.seconds + seconds, steps, note=CUT_NOTE)
+        return EngineResult(self.name, ExitReason.TIME_BOUND, stats=stats)
 
     def stop(self) -> EngineResult:
         """Stop the run now and return its result (`time-bound` unless it had finished)."""
@@ -163,8 +193,10 @@ class Sliced:
         self.gen.close()
 
 
-def run_sliced(gen: SliceGen) -> EngineResult:
-    """Run a sliced engine to its end in one go."""
-    result = Sliced(gen).run(None)
-    assert result is not None
+def run_sliced(gen: SliceGen, name: str = "") -> EngineResult:
+    """Run a sliced engine (called `name`) to its end in one go."""
+    sliced = Sliced(gen, name)
+    result = sliced.run(Limit())  # (a limit that never ends a slice: it sees the steps at each pause)
+    while result is None:  # (only a cut ends a slice of an unlimited run)
+        result = sliced.run(Limit())
     return result

@@ -36,6 +36,7 @@ from kubeprop.model.cluster.compose import actions, initial_state, step
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.calls import OutOfBudget
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import (
     ActionFilter,
@@ -242,7 +243,7 @@ def _batches(config: EngineConfig, slicer: Slicer) -> Iterator[tuple[int, int]]:
     `BATCH` otherwise — or, when run a slice at a time, as many examples of `max_depth` steps as
     the slice allows — endless when no run count is given (until the budget runs out)."""
     total = config.run_count(DEFAULT_RUNS)
-    if config.budget_seconds is None and total is not None and slicer.limit is None:
+    if config.budget_seconds is None and total is not None and (slicer.limit is None or slicer.limit.unbounded):
         yield 0, total
         return
     batch = done = 0
@@ -291,7 +292,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             except PropertyViolated:
                 failure = recorder.violation
                 break
-            except BudgetSpent:
+            except (BudgetSpent, OutOfBudget):  # (a property call refused past the budget: `calls.py`)
                 timed_out = True
                 break
             except Flaky:
@@ -317,12 +318,12 @@ def find_with_hypothesis(model: ClusterModel, start: ClusterState, config: Engin
     `seed`. With one: batches of `BATCH` examples (batch `b` seeded `seed * 1_000_003 + b`) until
     `runs` examples ran or the budget is spent; a batch in progress when the budget runs out ends
     within a step (`BudgetSpent`), so the budget is honoured to within one step."""
-    return run_sliced(_explore(model, start, config))
+    return run_sliced(_explore(model, start, config), "hypothesis")
 
 
 def sliced_hypothesis(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
     """The same engine, to be run a batch at a time (the portfolio)."""
-    return Sliced(_explore(model, start, config))
+    return Sliced(_explore(model, start, config), "hypothesis")
 
 
 def _unshrunk(recorder: Recorder, config: EngineConfig, timer: ActiveTimer) -> EngineResult:

@@ -5,7 +5,21 @@ half of the features out of each test, so that no single feature (here: an actio
 `Tick` or `CrashComponent`) crowds out the interleavings another one needs. Walk `i` draws its
 choices from `random.Random(seed * 1_000_003 + i)` and decides whether a kind is enabled with
 `random.Random(f"{seed}/{i}/{kind}")` (string seeds go through SHA-512, not the salted `hash()`),
-so a walk is the same in every process. Safety properties are checked on every state; at the end
+so a walk is the same in every process.
+
+A configuration omits kinds; it does not end runs. Where none of the walk's kinds is enabled (a walk
+without `UserStep` once the cluster is quiet, one without `Deliver` once every controller waits on a
+watch event), the walk takes the move of the run a user expects (`drive.expected_policy`: weakly
+fair control-plane progress, the workload's next step, then time) and goes on: an omitted kind is
+starved — taken only when nothing of the walk's kinds is left — never removed from the cluster,
+which is what the kind means in swarm testing (a test without a feature still runs; the features it
+has get the room). Faults and recoveries the walk omits stay omitted (the fair run takes neither).
+Time is no reason to starve an omitted kind: where the walk's own enabled actions are only `Tick`,
+the fair run's other move goes first (`_next_move`), else a readiness probe or a process exit the
+walk omits would never come while the clock runs on — the world made slow without a cause.
+Before this a walk simply ended there: on a workload-driven scenario whose start enables only
+`UserStep` and `Quiesce`, a quarter of the walks took no step and the mean was 2.5 steps a run
+(docs/engines.md, "Walks go on where their kinds run out"). Safety properties are checked on every state; at the end
 of a walk the cluster quiesces (`Quiesce` if enabled) and the convergence properties are checked
 where a fair fault-free continuation settles. Walks are `max_depth` steps long, odd-numbered ones
 as long as the fair run and a quarter when that is longer (`engine.run_length`).
@@ -31,10 +45,12 @@ from multiprocessing.connection import Connection
 import attrs
 
 from kubeprop.model.cluster.compose import actions, actions_but_tick, step
+from kubeprop.model.cluster.drive import FairPolicy, expected_policy
 from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.errors import UserCodeError
 from kubeprop.model.state.actions import Action, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.properties.calls import Calls, OutOfBudget, ledger, merged, since
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import (
     ActionFilter,
@@ -88,6 +104,10 @@ class WalkOutcome:
     trace: tuple[Action, ...]
     violation: Violation | None
     kinds: tuple[str, ...]
+    fair: int = 0
+    """The steps it took the fair run's move because none of its kinds was enabled."""
+    cut: bool = False
+    """A property call was refused past the budget (`calls.OutOfBudget`): it stopped there, unjudged."""
 
 
 @attrs.frozen
@@ -98,6 +118,8 @@ class ChunkOutcome:
     steps: int
     failure: WalkOutcome | None
     timed_out: bool
+    calls: Calls = ()
+    """The property calls of a worker process's chunk (`calls.since`; in the calling process: none)."""
 
 
 def walk_seed(seed: int, index: int) -> int:
@@ -145,9 +167,33 @@ def _enabled(model: ClusterModel, state: ClusterState, flt: ActionFilter | None,
     return [a for a in listed if (flt is None or flt(a)) and kinds(type(a).__name__)]
 
 
+def _fair_move(model: ClusterModel, state: ClusterState, flt: ActionFilter | None,
+               policy: FairPolicy) -> Action | None:
+    """The move of the run a user expects among the enabled actions `flt` lets through (None when
+    that run is over): where none of a walk's kinds is enabled, the walk takes it and goes on."""
+    return policy.choose([a for a in actions(model, state) if flt is None or flt(a)])
+
+
+def _next_move(model: ClusterModel, state: ClusterState, flt: ActionFilter | None, enabled: list[Action],
+               policy: FairPolicy, rng: random.Random) -> tuple[Action | None, bool]:
+    """The walk's next action, and whether it is one of its own kinds: a random one of `enabled`
+    (its kinds'), except where those are none, or only `Tick`, and the fair run has another move
+    (an omitted kind's): then that move. Time passing is no reason to starve an omitted kind — it
+    would never come (a readiness probe that never passes, a process that never exits: the world
+    made slow without a cause); in the fair run too, time passes only when nothing else is left."""
+    only_time = bool(enabled) and all(type(a) is Tick for a in enabled)
+    if enabled and not only_time:
+        return enabled[rng.randrange(len(enabled))], True
+    move = _fair_move(model, state, flt, policy)
+    if only_time and (move is None or type(move) is Tick):
+        return enabled[rng.randrange(len(enabled))], True
+    return move, False
+
+
 def walk_once(walker: Walker, index: int, deadline: float | None = None) -> tuple[WalkOutcome, int]:
     """Run walk `index`; returns its outcome and the number of steps taken. A walk still running
-    at the `time.perf_counter()` `deadline` stops there, unjudged."""
+    at the `time.perf_counter()` `deadline` stops there, unjudged; so does one whose property call
+    was refused past the budget (`calls.OutOfBudget`), without the step whose check it cut."""
     return to_end(walk_steps(walker, index, deadline))
 
 
@@ -157,38 +203,54 @@ def walk_steps(walker: Walker, index: int, deadline: float | None = None) -> Run
     rng, kinds = random.Random(walk_seed(config.seed, index)), _Kinds(config.seed, index, config.swarm)
     state, trace = walker.start, list[Action]()
     checker = Checker(model, walker.safety, by_value=False)  # consecutive states share what the properties read
+    policy, fair = expected_policy(config.settle_ticks), 0  # the move where none of the walk's kinds is enabled
     for _ in range(run_length(config, index)):
         if out_of_time(deadline):
-            return WalkOutcome(index, tuple(trace), None, kinds.enabled()), len(trace)
+            return WalkOutcome(index, tuple(trace), None, kinds.enabled(), fair), len(trace)
         enabled = _enabled(model, state, config.action_filter, kinds)
-        if not enabled:
+        move, own = _next_move(model, state, config.action_filter, enabled, policy, rng)
+        if move is None:
             break
-        act = enabled[rng.randrange(len(enabled))]
+        act, fair = move, fair + (not own)
+        policy.taken(act)
         state = step(model, state, act)
+        try:
+            verdict = checker.violation(state)
+        except OutOfBudget:  # a property call refused past the budget: this step concluded nothing
+            return WalkOutcome(index, tuple(trace), None, kinds.enabled(), fair, cut=True), len(trace)
         trace.append(act)
-        found = excused(config.excuse, checker.violation(state), lambda: trace, state)
+        found = excused(config.excuse, verdict, lambda: trace, state)
         if found is not None:
-            return WalkOutcome(index, tuple(trace), found, kinds.enabled()), len(trace)
+            return WalkOutcome(index, tuple(trace), found, kinds.enabled(), fair), len(trace)
         yield
     violation: Violation | None = None
     if walker.convergence and not out_of_time(deadline):
         ending = attrs.evolve(walker.judge(deadline), start=state)
-        violation, tail = ending(())
+        try:
+            violation, tail = ending(())
+        except OutOfBudget:  # refused past the budget: the walk's end is not judged, as at the deadline
+            return WalkOutcome(index, tuple(trace), None, kinds.enabled(), fair, cut=True), len(trace)
         trace.extend(tail)
         violation = excused(config.excuse, violation, lambda: trace)
-    return WalkOutcome(index, tuple(trace), violation, kinds.enabled()), len(trace)
+    return WalkOutcome(index, tuple(trace), violation, kinds.enabled(), fair), len(trace)
 
 
 def run_chunk(walker: Walker, indices: range, deadline: float | None) -> ChunkOutcome:
     """Run the walks of `indices` in order until one fails or the wall-clock (`time.time()`, the
-    same in every process) `deadline` passes; a walk running then stops within a step."""
+    same in every process) `deadline` passes; a walk running then stops within a step, or within
+    a property call (`calls.OutOfBudget`: the cutoff a forked worker inherited)."""
     steps = 0
     local = None if deadline is None else time.perf_counter() + (deadline - time.time())
     for done, index in enumerate(indices):
         if out_of_time(local):
             return ChunkOutcome(done, steps, None, True)
-        outcome, taken = walk_once(walker, index, local)
+        try:
+            outcome, taken = walk_once(walker, index, local)
+        except OutOfBudget:  # the walk cut inside a step concluded nothing: it does not count
+            return ChunkOutcome(done, steps, None, True)
         steps += taken
+        if outcome.cut:  # past the budget's cutoff of property calls: the walk does not count
+            return ChunkOutcome(done, steps, None, True)
         if outcome.violation is not None:
             return ChunkOutcome(done + 1, steps, outcome, False)
         if out_of_time(local):
@@ -204,7 +266,9 @@ def _serve(conn: Connection, spec: ModelSpec, start: ClusterState, config: Engin
     with contextlib.suppress(EOFError, BrokenPipeError, ConnectionResetError):
         while (task := conn.recv()) is not None:
             try:
-                conn.send(run_chunk(walker, *task))
+                before = ledger()
+                chunk = run_chunk(walker, *task)
+                conn.send(attrs.evolve(chunk, calls=since(before)))
             except UserCodeError as err:  # the user's controller or property: the same error as in one process
                 conn.send(UserCodeError(str(err)))
                 return
@@ -297,7 +361,7 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
     if workers <= 1 or config.on_run is not None or config.excuse is not None:
         # an observer (`on_run`) sees the walks in this process; a search past known upstream
         # behaviour (`excuse`) recognises it here, where its model is
-        return run_sliced(_explore(model, start, config))
+        return run_sliced(_explore(model, start, config), "walk")
     began = time.perf_counter()
     config = with_fair_length(model, start, config, config.deadline(began))
     walker = Walker(model, start, config, config.safety(), config.convergence_properties())
@@ -306,6 +370,7 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
         return EngineResult("walk", ExitReason.VIOLATION, initial, (), EngineStats(time.perf_counter() - began, 0))
     deadline = None if config.budget_seconds is None else time.time() + config.budget_seconds
     runs = steps = 0
+    calls: Calls | None = ()
     failure: WalkOutcome | None = None
     timed_out = False
     ticker = Ticker(config.progress)
@@ -317,14 +382,14 @@ def run_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) ->
                          lambda: ticker.report(measure()))
     try:
         for chunk in outcomes:
-            runs, steps = runs + chunk.completed, steps + chunk.steps
+            runs, steps, calls = runs + chunk.completed, steps + chunk.steps, merged(calls, chunk.calls)
             ticker.tick(steps, measure)
             if chunk.failure is not None or chunk.timed_out:
                 failure, timed_out = chunk.failure, chunk.timed_out
                 break
     finally:
         outcomes.close()  # stops the worker pool
-    stats = EngineStats(time.perf_counter() - began, steps, runs, depth=run_length(config, 1))
+    stats = EngineStats(time.perf_counter() - began, steps, runs, depth=run_length(config, 1), calls=calls)
     if failure is None:
         return EngineResult("walk", ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE, stats=stats)
     return _report(walker, failure, stats, began)
@@ -341,7 +406,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             series = Series(0, 0, WalkOutcome(0, (), initial, ()))
         else:
             series = yield from run_series(config, slicer, deadline, total,
-                                           lambda index: walk_steps(walker, index, deadline))
+                                           lambda index: _uncut(walk_steps(walker, index, deadline)))
         stats = EngineStats(slicer.timer.seconds(), series.steps, series.runs, depth=run_length(config, 1))
         failure = series.failure
         if failure is None:
@@ -352,9 +417,18 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
         return _report(walker, failure, stats, slicer.timer.began)
 
 
+def _uncut(walk: RunSteps[WalkOutcome]) -> RunSteps[WalkOutcome]:
+    """`walk`, raising `calls.OutOfBudget` at its end if a refused property call cut it (the
+    series would count it as a run; `Sliced` ends the engine with the steps of its last pause)."""
+    outcome, taken = yield from walk
+    if outcome.cut:
+        raise OutOfBudget(f"walk {outcome.index}")
+    return outcome, taken
+
+
 def sliced_walks(model: ClusterModel, start: ClusterState, config: EngineConfig) -> Sliced:
     """Walks in this process, to be run a slice at a time (the portfolio)."""
-    return Sliced(_explore(model, start, config))
+    return Sliced(_explore(model, start, config), "walk")
 
 
 def _report(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: float) -> EngineResult:
@@ -364,7 +438,8 @@ def _report(walker: Walker, failure: WalkOutcome, stats: EngineStats, began: flo
     violation: Violation | None = failure.violation
     trace = failure.trace
     assert violation is not None
-    note = f"walk {failure.index} (kinds: {', '.join(failure.kinds)})"
+    fair = f"; {failure.fair} steps the fair run's, none of its kinds enabled" if failure.fair else ""
+    note = f"walk {failure.index} (kinds: {', '.join(failure.kinds)}{fair})"
     if walker.config.shrink:
         try:
             shrunk = shrink_within(walker.judge(), trace, violation.property, walker.config, began, known=violation)

@@ -48,9 +48,11 @@ def _without_timing(text: str) -> str:
 
 def test_check_says_a_timeout_relies_on_an_init_container_still_running(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """No fault: the rollout's 30 s pass while the pod's init container could have finished."""
+    """No fault: the rollout's 30 s pass while the pod's init container could have finished. (Seed 1:
+    since the walks go on where their kinds run out, seed 0's first find is another timeout, after the
+    init container exited with an error twice and its back-off — a cause of its own.)"""
     code = main(["check", str(DATA / "scenario.yaml"), "--property", "workload-steps-succeed", "--engine", "walk",
-                 "--budget", "60", "--out", str(tmp_path)])
+                 "--budget", "60", "--seed", "1", "--out", str(tmp_path)])
     out = _without_timing(capsys.readouterr().out).replace(str(tmp_path), "OUT")
     assert code == 1
     _golden("check_slow_init_relies.txt", out)

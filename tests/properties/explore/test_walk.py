@@ -86,3 +86,20 @@ def test_spawned_workers_rebuild_the_model() -> None:
     here = run_walks(model, start, config)
     spawned = run_walks(model, start, attrs.evolve(config, workers=2, start_method="spawn"))
     assert (spawned.violation, spawned.trace, spawned.stats.note) == (here.violation, here.trace, here.stats.note)
+
+
+def test_walks_go_on_where_their_kinds_run_out() -> None:
+    # Every object comes from the workload: the start enables only `UserStep` and `Quiesce`, and each
+    # later step needs another kind (`Deliver`, `Reconcile`, `Bind`, …). A walk whose swarm omits the
+    # kind its next step needs takes the fair run's move there and goes on; it used to end
+    # (2.5 steps a run on the trial's mesh scenario, under 2 here).
+    model = build_model(load_scenario(DATA.parent / "exits" / "migrate-then-rollout.yaml"))
+    config = EngineConfig(seed=0, runs=6, max_depth=20, workers=1, budget_seconds=None, long_runs=False,
+                          convergence=False, properties=("workload-steps-succeed",))
+    walker = Walker(model, initial_state(model), config, config.safety(), ())
+    outcomes = [walk_once(walker, i)[0] for i in range(6)]
+    assert all(len(o.trace) == 20 for o in outcomes)  # every walk runs its full length
+    assert any(o.fair for o in outcomes) and any("UserStep" not in o.kinds for o in outcomes)
+    assert [walk_once(walker, i)[0] for i in range(6)] == outcomes  # the same seed, the same walks
+    result = run_walks(model, initial_state(model), config)
+    assert (result.exit_reason, result.stats.runs, result.stats.steps) == ("runs-done", 6, 120)
