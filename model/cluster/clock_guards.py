@@ -89,7 +89,7 @@ def held(model: ClusterModel, state: ClusterState, guard: TickGuard) -> bool:
         return guard(model, state) if answers is None else any(answers)
     if guard is prompt_work.in_flight_holds_clock:
         return prompt_work.holds(state.tick_race, in_flight(model, state),
-                                 lambda: prompt_work.tick_reaches_timer(model, state))
+                                 lambda: prompt_work.tick_reaches_race_timer(model, state))
     if guard is not queued_work.holds_clock:
         return guard(model, state)
     reads = holds_clock_reads(model, state)

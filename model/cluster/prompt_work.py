@@ -81,7 +81,7 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.cluster import informers
+from kubeprop.model.cluster import informers, workload_wait
 from kubeprop.model.cluster.outages import tick_step
 from kubeprop.model.evolve import evolve
 from kubeprop.model.kubelet import component as kubelet
@@ -104,7 +104,8 @@ from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 __all__ = ["PROMPT_KUBELET_WORK", "TickRace", "after_action", "after_tick", "holds", "in_flight_holds_clock",
-           "in_flight_work", "scheduler_holds_clock", "tick_reaches_timer"]
+           "in_flight_work", "scheduler_holds_clock", "tick_reaches_race_timer",
+           "tick_reaches_timer"]
 
 PROMPT_KUBELET_WORK = (StartPod, SyncPodStatus, KillPod, FinishTermination, CleanupOrphan)
 """The kubelet actions upstream takes within a second or two of what enables them (see the module
@@ -166,12 +167,27 @@ def tick_reaches_timer(model: ClusterModel, state: ClusterState) -> bool:
     return any((t := timer(model, state)) is not None and clock < t <= bound for timer in model.hooks.timers)
 
 
+def tick_reaches_race_timer(model: ClusterModel, state: ClusterState) -> bool:
+    """`tick_reaches_timer` leaving out the deadline of a kubectl command that waits
+    (`workload_wait.next_timer`): the timers work in flight may race. A command's deadline is its
+    `--timeout` after the command began, not a moment that may fall a millisecond after the work
+    in flight began: a tick to it with the work still in flight would stand for the whole timeout
+    with that work undelivered (`kubectl set image` then `kubectl rollout status --timeout=10s`
+    timed out at the first tick of 10 s, the Deployment's event never delivered). What this leaves
+    out is a command timing out a millisecond before work that an environment action started just
+    before its deadline would have let it return (the stricter reading: the kinder one)."""
+    clock = state.clock
+    bound = clock + tick_step(model, state)
+    return any((t := timer(model, state)) is not None and clock < t <= bound
+               for timer in model.hooks.timers if timer is not workload_wait.next_timer)
+
+
 def in_flight_holds_clock(model: ClusterModel, state: ClusterState) -> bool:
     """True while some component that is up has work in flight (a watch event to be delivered, a
     dropped watch to list again, a kubelet's `PROMPT_KUBELET_WORK`) and a tick would reach no timer,
     or no action of the environment came since the last tick, or some of that work was in flight
     at the last tick already (`holds`)."""
-    return holds(state.tick_race, _in_flight(model, state), lambda: tick_reaches_timer(model, state))
+    return holds(state.tick_race, _in_flight(model, state), lambda: tick_reaches_race_timer(model, state))
 
 
 def holds(race: TickRace | None, work: Iterable[Action], reaches_timer: Callable[[], bool]) -> bool:

@@ -167,3 +167,22 @@ def test_every_action_that_changes_the_race_conflicts_with_tick() -> None:
             if rep.kind in kinds:
                 assert rep.footprint.conflicts(tick), (path.name, rep.key)
         assert f.of(CrashComponent("scheduler")).conflicts(tick)
+
+
+def test_a_commands_own_deadline_is_not_a_timer_work_in_flight_may_race() -> None:
+    """`kubectl set image` then `kubectl rollout status --timeout=10s` (tests/model/data/outages/
+    rollout-10s.yaml, the default 10 s tick, no fault): right after the two steps the Deployment's
+    event is in flight and the only timer within a tick is the command's deadline. The old rule let
+    that tick pass (the user's steps are the environment's, which may race a timer), and the rollout
+    timed out at 7 steps with the event never delivered."""
+    model = build_model(load_scenario(Path(__file__).parents[1] / "data" / "outages" / "rollout-10s.yaml"))
+    state = initial_state(model)
+    for _ in range(2):
+        while not any(isinstance(a, UserStep) for a in actions(model, state)):  # the cluster settles first
+            state = step(model, state, next(a for a in actions(model, state) if not isinstance(a, Tick)))
+        state = step(model, state, next(a for a in actions(model, state) if isinstance(a, UserStep)))
+    assert any(isinstance(a, Deliver) and a.resource == "deployments.apps" for a in actions(model, state))
+    assert prompt_work.tick_reaches_timer(model, state)  # the deadline, 10 s on
+    assert not prompt_work.tick_reaches_race_timer(model, state)
+    assert prompt_work.in_flight_holds_clock(model, state)
+    assert not any(isinstance(a, Tick) for a in actions(model, state))
