@@ -188,7 +188,16 @@ def unknown_needs(model: ClusterModel, props: Iterable[Property]) -> list[str]:
     problems = []
     for prop in props:
         needs: Needs | None = getattr(prop, "needs", None)
-        for resource in () if needs is None else needs.resources:
+        resources = () if needs is None else needs.resources
+        if isinstance(resources, str) or not isinstance(resources, (tuple, list)):
+            problems.append(f"property {prop.name}: Needs' resources must be a tuple of resource names "
+                            f"(e.g. Needs((\"jobs.batch\",))), got {type(resources).__name__} {str(resources)[:80]!r}")
+            continue
+        for resource in resources:
+            if not isinstance(resource, str):
+                problems.append(f"property {prop.name}: Needs names resource {str(resource)[:80]!r} "
+                                f"({type(resource).__name__}), not a string such as 'jobs.batch'")
+                continue
             if resource in known:
                 continue
             meant = _meant(resource.lower(), known) or get_close_matches(resource, sorted(known), n=3)

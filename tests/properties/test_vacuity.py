@@ -116,6 +116,11 @@ def test_a_needs_naming_no_kind_is_refused_with_the_qualified_name() -> None:
     assert [p.split("did you mean ")[1] for p in problems] == ["'jobs.batch'?", "'deployments.apps'?",
                                                                "'statefulsets.apps'?"]
     assert all(p.startswith("property mine: Needs names resource ") for p in problems)
+    assert unknown_needs(model, [prop(1, None)]) == [  # type: ignore[arg-type]
+        "property mine: Needs names resource '1' (int), not a string such as 'jobs.batch'",
+        "property mine: Needs names resource 'None' (NoneType), not a string such as 'jobs.batch'"]
+    bare = as_property("mine", "s", "u", "safety", lambda m, s: None, needs=Needs("jobs.batch"))  # type: ignore[arg-type]
+    assert unknown_needs(model, [bare])[0].startswith("property mine: Needs' resources must be a tuple")
 
 
 def test_a_controller_of_your_own_may_create_anything(monkeypatch: pytest.MonkeyPatch) -> None:
