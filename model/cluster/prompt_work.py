@@ -162,9 +162,7 @@ def tick_reaches_timer(model: ClusterModel, state: ClusterState) -> bool:
     deadline: `outages`). The earliest future timer is within the tick exactly when some future timer
     is, so the timers (`Hooks.timers`) are asked in turn only until one is: the same answer, and the
     costlier ones (the kubelets', which look at every node's pods) often not asked."""
-    clock = state.clock
-    bound = clock + tick_step(model, state)
-    return any((t := timer(model, state)) is not None and clock < t <= bound for timer in model.hooks.timers)
+    return _reaches(model, state, model.hooks.timers)
 
 
 def tick_reaches_race_timer(model: ClusterModel, state: ClusterState) -> bool:
@@ -176,10 +174,15 @@ def tick_reaches_race_timer(model: ClusterModel, state: ClusterState) -> bool:
     timed out at the first tick of 10 s, the Deployment's event never delivered). What this leaves
     out is a command timing out a millisecond before work that an environment action started just
     before its deadline would have let it return (the stricter reading: the kinder one)."""
+    return _reaches(model, state, (timer for timer in model.hooks.timers if timer is not workload_wait.next_timer))
+
+
+def _reaches(model: ClusterModel, state: ClusterState, timers: Iterable[Callable[..., int | None]]) -> bool:
+    """Whether a tick from `state`, as `Tick` would take it (`outages.tick_step`), reaches one of
+    `timers`' pending times; asked in turn only until one does."""
     clock = state.clock
     bound = clock + tick_step(model, state)
-    return any((t := timer(model, state)) is not None and clock < t <= bound
-               for timer in model.hooks.timers if timer is not workload_wait.next_timer)
+    return any((t := timer(model, state)) is not None and clock < t <= bound for timer in timers)
 
 
 def in_flight_holds_clock(model: ClusterModel, state: ClusterState) -> bool:
