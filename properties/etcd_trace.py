@@ -132,7 +132,8 @@ def _sequence(ordered: list[RealOp], ranges: dict[str, tuple[int, int]]) -> list
 
 def configure(history: RealHistory, order: tuple[str, ...]) -> RaftConfig:
     """The model configuration for the history: its effective writes as ops, its read counts,
-    crashes and partitions enabled as the faults need, bounds large enough for one run, and the
+    crashes and partitions enabled as the faults need, bounds large enough for one run, appends of
+    any batch size (a member catching up may commit part of the leader's log first), and the
     election options of the etcd that recorded it (`ETCD_3_4`: the packaged 3.4, pre-vote off,
     CheckQuorum on)."""
     by_ref = {o.ref: o for o in history.ops}
@@ -145,7 +146,8 @@ def configure(history: RealHistory, order: tuple[str, ...]) -> RaftConfig:
         ops=writes, max_term=terms, max_log=len(writes) + terms + 1, history=True,
         reads=sum(o.op.mode == "linearizable" for o in ops),
         serial_reads=sum(o.op.mode == "serializable" for o in ops),
-        max_down=history.members - 1 if "kill" in kinds else 0, partitions="isolate" in kinds, **ETCD_3_4)
+        max_down=history.members - 1 if "kill" in kinds else 0, partitions="isolate" in kinds, batch=True,
+        **ETCD_3_4)
 
 
 class _Builder:
@@ -227,15 +229,35 @@ class _Builder:
         yield from sorted(peers, key=lambda p: -self.cap(p))
 
     # --- Raft rounds ------------------------------------------------------------------------------
-    def replicate(self, lead: int, p: int, learn_commit: bool = True) -> None:
+    def _prefix(self, lead: int, most: int | None) -> int:
+        """The longest prefix of the leader's log that holds at most `most` client writes."""
+        log = self.st.log[lead]
+        if most is None:
+            return len(log)
+        writes = 0
+        for i, (_, v) in enumerate(log):
+            writes += bool(v)
+            if writes > most:
+                return i
+        return len(log)
+
+    def replicate(self, lead: int, p: int, learn_commit: bool = True, most: int | None = None) -> None:
         """AppendEntries rounds until p has the leader's log and (`learn_commit`) knows the
-        leader's commit index; without it, p learns only the commit index the entries came with."""
+        leader's commit index; without it, p learns only the commit index the entries came with.
+        With `most`, only the longest prefix of the log holding at most that many writes is sent
+        (one batch smaller than the rest of the log: etcd bounds a message by MaxSizePerMsg,
+        `raft.go` maybeSendAppend), so p commits no further than that prefix (`log.go`
+        maybeAppend: commit min(leaderCommit, last new index)) — a member that comes back
+        behind a leader that has moved on and serves a serializable read while it catches up."""
         for _ in range(len(self.st.log[lead]) + 3):
             st = self.st
-            if st.match[lead][p] == len(st.log[lead]) and (
-                    not learn_commit or st.commit[p] >= min(st.commit[lead], len(st.log[p]))):
+            target = self._prefix(lead, most)
+            if st.match[lead][p] >= target and (
+                    not learn_commit or st.commit[p] >= min(st.commit[lead], target, len(st.log[p]))):
                 return
-            rest = len(st.log[lead]) - (st.next[lead][p] - 1)
+            rest = target - (st.next[lead][p] - 1)
+            if rest < 0:
+                raise NoWitness(f"{self.cfg.name(lead)} has sent {self.cfg.name(p)} more than it may apply")
             self.do(RaftAction("SendAppend", lead, p, rest))
             if not (self.deliver(AE, lead, p) and self.deliver(AER, p, lead)):
                 raise NoWitness(f"AppendEntries {self.cfg.name(lead)}→{self.cfg.name(p)} went unanswered")
@@ -356,9 +378,8 @@ class _Builder:
 
     def serializable_read(self, real: RealOp) -> None:
         s, (lo, hi) = real.member, self.range[real.ref]
-        if self.count(s) < lo and self.leader != NONE and self.linked(self.leader, s) \
-                and self.count(self.leader) <= hi:
-            self.replicate(self.leader, s)
+        if self.count(s) < lo and self.leader != NONE and self.linked(self.leader, s):
+            self.replicate(self.leader, s, most=hi)
             self.clean()
         if not lo <= self.count(s) <= hi:
             raise NoWitness(f"{real.ref} {real.op} at {self.cfg.name(s)} returned the state after {lo}..{hi} "

@@ -124,3 +124,21 @@ def test_serializable_reads_keep_their_real_time_order() -> None:
                  RealOp("r2", Op("read", "x", mode="serializable"), 2, 0.4, 0.41, ("a", 2)))
     result = validate(history, check(history))
     assert result.ok, result.report()
+
+
+def test_a_resumed_member_may_serve_a_read_while_it_catches_up() -> None:
+    """Regression (CI, `tests/etcd` pause-leader): etcd-2 was paused while w2 and w3 were
+    acknowledged; resumed, it served a serializable read from the state after w2 only — it had
+    received part of the leader's log so far. The builder used to bring a member forward only to
+    the leader's whole log, so it found no witness."""
+    put3 = Op("put", "k", "v3")
+    history = _h(RealOp("w1", PUT1, 0, 0.0, 0.1, ("ok", 2)),
+                 RealOp("w2", PUT2, 0, 0.3, 0.4, ("ok", 3)),
+                 RealOp("w3", put3, 0, 0.5, 0.6, ("ok", 4)),
+                 RealOp("r1", SER, 1, 0.8, 0.9, ("v2", 3)),
+                 faults=(Fault("pause", 1, 0.2, 0.21), Fault("resume", 1, 0.7, 0.71)))
+    result = validate(history, check(history))
+    assert result.ok, result.report()
+    assert any(a.kind == "SendAppend" and a.peer == 1 for a in result.steps[-8:])
+    too_new = _h(*history.ops[:3], RealOp("r1", SER, 1, 0.8, 0.9, ("v3", 4)), faults=history.faults)
+    assert validate(too_new, check(too_new)).ok
