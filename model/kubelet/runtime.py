@@ -212,10 +212,7 @@ def restarted(c: ContainerRuntime, now: int, max_backoff: int) -> ContainerRunti
     """The container restarts after its back-off: `backoff.Next` doubles the entry (capped at
     `max_backoff`), or makes a fresh one where there is none left (`backoff_gone`): 10 s, or the cap
     if that is less (`kubelet.go` NewMainKubelet: `if boMax < containerBackOffPeriod { base = boMax }`)."""
-    if backoff_gone(c, now):
-        backoff = min(BACKOFF_INITIAL_SECONDS, max_backoff)
-    else:
-        backoff = min(2 * c.backoff, max_backoff)
+    backoff = min(BACKOFF_INITIAL_SECONDS if backoff_gone(c, now) else 2 * c.backoff, max_backoff)
     c = evolve(c, restart_count=c.restart_count + 1, backoff=backoff, backoff_updated=now)
     return c.start(now)
 
