@@ -61,15 +61,14 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     if not is_up(state, CONTROLLER_MANAGER):
         return
     for controller in model.controllers:
-        if not isinstance(controller, DaemonSetController):
-            continue
-        ctl_state = state.controllers.get(controller.name)
-        if ctl_state is None or ctl_state.unsynced or not ctl_state.queue:
+        walker = controller if isinstance(controller, DaemonSetController) else None
+        ctl_state = None if walker is None else state.controllers.get(walker.name)
+        if walker is None or ctl_state is None or ctl_state.unsynced or not ctl_state.queue:
             continue
         seen = scoped(controller, view(model, state, CONTROLLER_MANAGER))
         for key in ctl_state.queue:
-            for first in controller.walk_starts(seen, key, ctl_state.memory, state.clock):
-                yield ReconcileFrom(controller.name, key, first)
+            for first in walker.walk_starts(seen, key, ctl_state.memory, state.clock):
+                yield ReconcileFrom(walker.name, key, first)
 
 
 def uses_walk_order(model: ClusterModel) -> bool:
