@@ -263,7 +263,7 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     check_imports(ce, where, allow, properties, scenario=pointed is None, advice=allow_advice)
     model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow, pointed)
     prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow, allow_advice)
-    own_model = variant is None and not parameters and pointed is None
+    own_model = variant is None and not parameters and pointed is None and changed is None  # else a what-if
     problems = passes_problems(ce, where, model if own_model else None)
     if problems:
         raise CounterexampleError(problems)
