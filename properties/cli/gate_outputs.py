@@ -131,8 +131,11 @@ def _same(a: Path, b: Path) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def _problem(output: GateOutput, inputs: Sequence[Path], corpora: Sequence[Corpus]) -> str | None:
-    """The first thing wrong with one output on its own (None: nothing)."""
+def _problem(output: GateOutput, inputs: Sequence[Path], corpora: Sequence[Corpus],
+             earlier: Sequence[GateOutput]) -> str | None:
+    """The first thing wrong with one output (None: nothing): empty, in a corpus folder, the path of
+    an `earlier` output (told before what the file holds: the other output's own file would be "a
+    file kubeprop did not write" of this kind), or not writable."""
     if output.path == "":
         return f"the value is empty; {_EMPTY.get(output.flag, 'give a file name')}"
     path = Path(output.path)
@@ -140,6 +143,10 @@ def _problem(output: GateOutput, inputs: Sequence[Path], corpora: Sequence[Corpu
         why = _in_corpus(output, corpus)
         if why is not None:
             return f"cannot write {'into ' if output.folder else ''}{path}: {why}"
+    clash = next((other for other in earlier if _same(Path(other.path), path)), None)
+    if clash is not None:
+        return (f"cannot write {path}: {clash.flag} names the same path, for {clash.what}; each output needs a "
+                f"path of its own: give {output.flag} another name")
     try:
         if output.folder:
             check_output_folder(path)
@@ -155,16 +162,11 @@ def output_problems(args: argparse.Namespace, inputs: Sequence[Path], corpora: S
     """Every output path the gate must not or could not write (the module docstring), each as a
     problem `argument FLAG`, all at once."""
     problems: list[Problem] = []
-    fine: list[GateOutput] = []
+    earlier: list[GateOutput] = []
     for output in _outputs(args):
-        why = _problem(output, inputs, corpora)
-        if why is None:
-            clash = next((other for other in fine if _same(Path(other.path), Path(output.path))), None)
-            if clash is not None:
-                why = (f"cannot write {output.path}: {clash.flag} names the same path, for {clash.what}; each "
-                       f"output needs a path of its own: give {output.flag} another name")
-            else:
-                fine.append(output)
+        why = _problem(output, inputs, corpora, earlier)
         if why is not None:
             problems.append(Problem(f"argument {output.flag}", 0, "", why))
+        if output.path != "":
+            earlier.append(output)
     return problems

@@ -105,6 +105,19 @@ def test_two_outputs_naming_one_path_are_refused_before_the_run(tmp_path: Path, 
     assert not any(p.name.startswith("same") for p in tmp_path.iterdir())
 
 
+def test_a_clash_is_told_before_what_the_file_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trial's second run: same.xml held the JUnit of the first, and --summary was refused as
+    "a file kubeprop did not write"; the clash is what to fix."""
+    config, _ = _gate(tmp_path)
+    same = tmp_path / "same.xml"
+    same.write_text("<?xml version='1.0' encoding='utf-8'?>\n<testsuites name=\"kubeprop gate\" tests=\"1\" />\n")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    err = _refused(["--config", str(config), "--junit", str(same), "--summary", str(same)], capsys)
+    assert f"argument --summary: cannot write {same}: --junit names the same path" in err
+    assert "did not write" not in err and "argument --junit" not in err
+
+
 def test_the_step_summary_and_junit_on_one_file_name_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     config, _ = _gate(tmp_path)
