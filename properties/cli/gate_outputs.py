@@ -139,6 +139,8 @@ def _problem(output: GateOutput, inputs: Sequence[Path], corpora: Sequence[Corpu
     if output.path == "":
         return f"the value is empty; {_EMPTY.get(output.flag, 'give a file name')}"
     path = Path(output.path)
+    if "\0" in str(path):  # no file system path: the writability check below names it
+        corpora, earlier = (), ()
     for corpus in corpora:
         why = _in_corpus(output, corpus)
         if why is not None:

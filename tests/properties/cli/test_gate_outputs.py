@@ -167,3 +167,9 @@ def test_replay_html_empty_is_named_as_empty(capsys: pytest.CaptureFixture[str])
     assert main(["replay", str(SOURCE), "--html", ""]) == ExitCode.BAD_INPUT
     out, err = capsys.readouterr()
     assert "argument --html: the value is empty; give a file name for the page" in err and out == ""
+
+
+def test_a_nul_byte_in_every_output_is_named_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    err = _refused(["--out", "a\0b", "--junit", "a\0b"], capsys)
+    assert "argument --out: cannot write a\\0b: the path contains a NUL byte" in err
+    assert "argument --junit: cannot write a\\0b: the path contains a NUL byte" in err and "Traceback" not in err
