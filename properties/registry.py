@@ -29,7 +29,7 @@ import attrs
 from kubeprop.model.errors import UnknownName, UsageError, UserCodeError
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.model.user_code import property_error, property_returned
-from kubeprop.properties.calls import CUTOFF, OutOfBudget, ledger_entry, metered
+from kubeprop.properties.calls import CUTOFF, OutOfBudget, Refused, ledger_entry, metered, raised_by_cutoff
 
 Kind = Literal["safety", "convergence"]
 
@@ -68,6 +68,93 @@ class Needs:
     resources: tuple[str, ...] = ()
     faults: tuple[tuple[str, ...], ...] = ()
     nodes: bool = False
+
+
+class BadNeeds(UsageError, TypeError):
+    """A property's `needs` that is not a valid `Needs` (`needs_problems`): bad input, reported
+    when the property is made (`as_property`, the decorators) and before a check or a gate runs
+    (`kubeprop.properties.vacuity.unknown_needs`)."""
+
+
+NEEDS_EXAMPLE = 'e.g. Needs(("pods",), faults=(("node_crash", "partition"),), nodes=True)'
+"""What a valid `Needs` looks like, for the messages."""
+
+
+def needs_problems(name: str, needs: object) -> list[str]:
+    """Every problem of property `name`'s `needs` (None: it declares nothing): it must be a `Needs`
+    whose `resources` are strings, whose `faults` are groups (tuples) of `FaultBudget` field names
+    (`node_crash`, not the scenario's `nodeCrash`) and whose `nodes` is a bool. A wrong value would
+    otherwise crash the check (a tuple has no `.faults`), or make the property read as vacuous —
+    "no fault budget for nodeCrash" — where it could fail. Whether each resource names a kind of
+    the scenario is `vacuity.unknown_needs`'s question (it takes the scenario's CRDs)."""
+    if needs is None:
+        return []
+    if not isinstance(needs, Needs):
+        hint = (f"; did you mean needs=Needs({tuple(needs)!r})?"
+                if isinstance(needs, tuple | list) and needs and all(type(n) is str for n in needs) else "")
+        return [f"property {name}: needs must be a Needs value (kubeprop.properties.registry.Needs, "
+                f"{NEEDS_EXAMPLE}), got {_shown(needs)}{hint}"]
+    problems = _resource_problems(name, needs.resources) + _fault_problems(name, needs.faults)
+    if type(needs.nodes) is not bool:
+        problems.append(f"property {name}: Needs' nodes must be True or False, got {_shown(needs.nodes)}")
+    return problems
+
+
+def _resource_problems(name: str, resources: object) -> list[str]:
+    """What is wrong with a `Needs`' resources: a tuple of plain strings."""
+    if not isinstance(resources, tuple | list):
+        return [f"property {name}: Needs' resources must be a tuple of resource names "
+                f"(e.g. Needs((\"jobs.batch\",))), got {_shown(resources)}"]
+    return [f"property {name}: Needs names resource {_shown(r)}, not a plain string such as 'jobs.batch'"
+            for r in resources if type(r) is not str]
+
+
+def _fault_problems(name: str, faults: object) -> list[str]:
+    """What is wrong with a `Needs`' faults: a tuple of non-empty groups of `FaultBudget` field names."""
+    from kubeprop.model.fault_kinds import FAULT_KINDS
+
+    shape = (f"property {name}: Needs' faults must be a tuple of groups, each a tuple of fault kinds one of which "
+             f"needs a budget (e.g. faults=((\"node_crash\", \"partition\"),)), got {_shown(faults)}")
+    if isinstance(faults, str) or not isinstance(faults, tuple | list):
+        return [shape]
+    if any(type(group) is str for group in faults):
+        kinds = tuple(g for g in faults if type(g) is str)
+        return [f"{shape}; did you mean faults=({kinds!r},)?"]
+    problems = []
+    for group in faults:
+        if not isinstance(group, tuple | list) or not group:
+            problems.append(f"{shape}: a group is {_shown(group)}")
+            continue
+        for kind in group:
+            if type(kind) is not str:
+                problems.append(f"property {name}: Needs names fault kind {_shown(kind)}, not a plain string such "
+                                "as 'node_crash'")
+            elif kind not in FAULT_KINDS:
+                problems.append(f"property {name}: Needs names fault kind {kind!r}, which is not a FaultBudget "
+                                f"field; {_meant_fault(kind, FAULT_KINDS)}")
+    return problems
+
+
+def _meant_fault(kind: str, kinds: tuple[str, ...]) -> str:
+    """`did you mean 'node_crash'?` for a scenario's spelling (`nodeCrash`) or a close one, and the valid names."""
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+    if snake in kinds:
+        return (f"{kind!r} is how a scenario's `faults:` spells it: Needs takes the field name {snake!r}; "
+                f"valid: {', '.join(kinds)}")
+    return did_you_mean(kind, kinds)
+
+
+def _shown(value: object) -> str:
+    """A wrong value as a message shows it: its type and repr (cut to 80 characters; a repr that
+    raises — code of the user's — leaves only the type)."""
+    kind = type(value).__name__
+    if type(value) is not str and isinstance(value, str):
+        return f"{str.__repr__(value)[:80]} ({kind}, a subclass of str: give a plain string)"
+    try:
+        text = repr(value)
+    except Exception:  # (a repr of the user's that raises)
+        return kind
+    return f"{text[:77] + '...' if len(text) > 80 else text} ({kind})"
 
 
 @attrs.frozen
@@ -248,20 +335,28 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
                 reads: tuple[str, ...] | None = None) -> Property:
     """Wrap a plain function returning a CheckResult as a Property (its `source`: the function's
     module when the decorators register it). An exception from the user's code in it becomes a
-    `UserCodeError` naming the property and the state (`kubeprop.model.user_code.property_error`).
-    Each call is counted with its seconds, and none starts after the budget's cutoff (`calls.py`)."""
-
+    `UserCodeError` naming the property and the state (`kubeprop.model.user_code.property_error`):
+    a `SystemExit` too (`sys.exit` in a property would end the whole check with its code, 0 reading
+    as "held"), and an `OutOfBudget` the function raises itself (only kubeprop's cutoff ends a check
+    `time-bound`); a `KeyboardInterrupt` goes on as it is (Ctrl-C stops the check: exit 130).
+    Each call is counted with its seconds, and none starts after the budget's cutoff (`calls.py`).
+    A `needs` that is not a valid `Needs` is a `BadNeeds` (bad input), raised here."""
+    if problems := needs_problems(name, needs):
+        raise BadNeeds("\n".join(p.replace(f"property {name}:", f"property {name} ({_qualified(fn)}):", 1)
+                                  for p in problems))
     entry, cutoff = ledger_entry(name), CUTOFF  # (this property's calls and seconds; the budget's cutoff)
 
     def check(model: ClusterModel, state: ClusterState) -> Violation | None:
         began = time.perf_counter()
         if cutoff[0] is not None and began >= cutoff[0]:
-            raise OutOfBudget(name)  # no call starts after the budget (`calls.py`)
+            raise Refused(name)  # no call starts after the budget (`calls.py`)
         try:
             result = fn(model, state)
         except UserCodeError:
             raise
-        except Exception as err:  # the boundary where the user's property function is called
+        except (Exception, SystemExit, OutOfBudget) as err:  # the boundary where the user's property function is called
+            if isinstance(err, OutOfBudget) and raised_by_cutoff(err):
+                raise  # (a property it calls, refused by the cutoff: the check's budget is over)
             error = property_error(name, fn, f"checking a state at model time {state.clock} s "
                                              f"(store revision {state.store.revision})", err)
             if error is None:
@@ -276,6 +371,11 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
 
     metered(check)
     return Property(name, statement, upstream, check, kind, needs, needs_recovery=needs_recovery, reads=reads)
+
+
+def _qualified(fn: object) -> str:
+    """`module.function` of a property's function."""
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}"
 
 
 def _valid_result(result: object) -> bool:
