@@ -45,8 +45,24 @@ def unguarded(model: ClusterModel, state: ClusterState) -> Violation | None:
     sys.exit(0)
 
 
+FIRST: list[int] = []
+"""The store revision of the first state `unguarded_later` judged (the initial one: in the checking
+process, before walk workers are forked, which inherit it)."""
+
+
+def unguarded_later(model: ClusterModel, state: ClusterState) -> Violation | None:
+    """Calls sys.exit(0) on any state after the first write: in a walk worker process."""
+    if not FIRST:
+        FIRST.append(state.store.revision)
+    if state.store.revision > FIRST[0]:
+        sys.exit(0)
+    return None
+
+
 EXITING_RECONCILE = ExitingReconcile()
 EXITING_KEYS = ExitingKeys()
 EXITING = as_property("exiting-property", "Calls sys.exit(0).", "none", "safety", exiting_property)
 OUT_OF_BUDGET = as_property("out-of-budget-property", "Raises OutOfBudget.", "none", "safety", out_of_budget_property)
 UNGUARDED = Property("unguarded-exit", "A bare Property calling sys.exit(0).", "none", unguarded)
+UNGUARDED_LATER = Property("unguarded-exit-later", "A bare Property calling sys.exit(0) after a write.", "none",
+                           unguarded_later)

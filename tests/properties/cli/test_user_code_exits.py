@@ -72,6 +72,23 @@ def test_a_sys_exit_past_the_boundaries_is_an_internal_error_not_exit_0(tmp_path
     assert f"{DATA / 'exiting.py'}:" in err and "must not call sys.exit" in err
 
 
+@pytest.mark.parametrize("engine", ["walk", "portfolio", "bfs"])
+def test_a_worker_process_that_exits_0_is_no_clean_result(engine: str, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A bare Property calling sys.exit(0) only after the initial state: inside the walk workers, the
+    portfolio's lanes and the BFS's workers (forked processes), where nothing turns it into the
+    user's error. The worker ends with exit code 0; the check must fail (exit 4), never read it as
+    "held"."""
+    scenario = tmp_path / "later.yaml"
+    scenario.write_text((DATA / "exiting-unguarded.yaml").read_text().replace("exiting:UNGUARDED",
+                                                                            "exiting:UNGUARDED_LATER"))
+    (tmp_path / "app").symlink_to(DATA / "app")
+    code, out, err = kubeprop(capsys, "check", str(scenario), "--engine", engine, "--workers", "2", "--budget", "20",
+                              "--progress", "none", "--out", str(tmp_path / "out"))
+    assert code == 4, (out, err)
+    assert "held" not in out
+
+
 def test_replay_expect_reports_it_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A counterexample replayed against a scenario whose controller calls sys.exit(0): exit 2, not
     a silent 0."""
