@@ -87,7 +87,7 @@ def _what(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-def controller_error(controller: Any, doing: str, err: Exception) -> UserCodeError | None:
+def controller_error(controller: Any, doing: str, err: BaseException) -> UserCodeError | None:
     """The `UserCodeError` for `err`, raised by `controller`'s code while `doing` (e.g. "reconciling
     key 'default/w1' at model time 0 s"); None when no frame of the traceback is the user's (a bug
     in kubeprop: the caller re-raises `err`)."""
@@ -116,7 +116,7 @@ def returned_error(controller: Any, doing: str, problem: str, method: str = "rec
         f"Expected: {contract}.")
 
 
-def property_error(name: str, check: Any, doing: str, err: Exception) -> UserCodeError | None:
+def property_error(name: str, check: Any, doing: str, err: BaseException) -> UserCodeError | None:
     """The `UserCodeError` for `err`, raised by the check function `check` of the user's property
     `name` while `doing`; None when no frame of the traceback is the user's."""
     frame = user_frame(err, _users(check))

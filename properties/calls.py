@@ -44,7 +44,23 @@ class OutOfBudget(BaseException):
     """A property call asked for after the budget's cutoff (`cut_at`): the step, run or test under
     way is abandoned — it concluded nothing — and the engine ends `time-bound`. A BaseException,
     so that neither a user's property calling another one nor Hypothesis (which reports an
-    Exception from a rule as a failing example) takes it for a failure."""
+    Exception from a rule as a failing example) takes it for a failure.
+
+    Only kubeprop raises it: the cutoff raises `Refused`, the shrinking's clock its own subclass
+    (`kubeprop.properties.explore.shrink_clock.TimeUp`). One that a property's function raises
+    itself is the user's error (`registry.as_property`: `raised_by_cutoff`), never the budget's end."""
+
+
+class Refused(OutOfBudget):
+    """The cutoff's refusal of a property call (`registry.as_property`, after `cut_at`'s deadline)."""
+
+
+def raised_by_cutoff(err: OutOfBudget) -> bool:
+    """Whether `err`, come out of a property's function, is kubeprop's own cut (a nested property
+    call refused by the cutoff, the shrinking clock's end) rather than one the function raised
+    itself: a plain `OutOfBudget` (or a subclass defined outside kubeprop) is the user's."""
+    kind = type(err)
+    return kind is not OutOfBudget and kind.__module__.startswith("kubeprop.")
 
 
 def ledger_entry(name: str) -> list[float]:

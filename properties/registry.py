@@ -29,7 +29,11 @@ import attrs
 from kubeprop.model.errors import UnknownName, UsageError, UserCodeError
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.model.user_code import property_error, property_returned
-from kubeprop.properties.calls import CUTOFF, OutOfBudget, ledger_entry, metered
+from kubeprop.properties.calls import CUTOFF, OutOfBudget, Refused, ledger_entry, metered, raised_by_cutoff
+from kubeprop.properties.needs import NEEDS_EXAMPLE as NEEDS_EXAMPLE  # (re-exported: where properties are made)
+from kubeprop.properties.needs import BadNeeds as BadNeeds
+from kubeprop.properties.needs import Needs as Needs
+from kubeprop.properties.needs import needs_problems as needs_problems
 
 Kind = Literal["safety", "convergence"]
 
@@ -55,19 +59,6 @@ class Violation:
 
 
 Check = Callable[[ClusterModel, ClusterState], "Violation | None"]
-
-
-@attrs.frozen
-class Needs:
-    """What a scenario must be able to produce for a property to be able to fail: an object of one
-    of `resources` (qualified plurals: `services`, `statefulsets.apps`), and, for each group in
-    `faults`, a budget for one of its fault kinds (`FaultBudget` field names: `node_crash`,
-    `partition`, `component_crash`, …), and with `nodes` a node (a pod is bound to, runs on or
-    overcommits only a node: a cluster without one cannot fail it). Empty means no requirement."""
-
-    resources: tuple[str, ...] = ()
-    faults: tuple[tuple[str, ...], ...] = ()
-    nodes: bool = False
 
 
 @attrs.frozen
@@ -248,20 +239,28 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
                 reads: tuple[str, ...] | None = None) -> Property:
     """Wrap a plain function returning a CheckResult as a Property (its `source`: the function's
     module when the decorators register it). An exception from the user's code in it becomes a
-    `UserCodeError` naming the property and the state (`kubeprop.model.user_code.property_error`).
-    Each call is counted with its seconds, and none starts after the budget's cutoff (`calls.py`)."""
-
+    `UserCodeError` naming the property and the state (`kubeprop.model.user_code.property_error`):
+    a `SystemExit` too (`sys.exit` in a property would end the whole check with its code, 0 reading
+    as "held"), and an `OutOfBudget` the function raises itself (only kubeprop's cutoff ends a check
+    `time-bound`); a `KeyboardInterrupt` goes on as it is (Ctrl-C stops the check: exit 130).
+    Each call is counted with its seconds, and none starts after the budget's cutoff (`calls.py`).
+    A `needs` that is not a valid `Needs` is a `BadNeeds` (bad input), raised here."""
+    if problems := needs_problems(name, needs):
+        raise BadNeeds("\n".join(p.replace(f"property {name}:", f"property {name} ({_qualified(fn)}):", 1)
+                                  for p in problems))
     entry, cutoff = ledger_entry(name), CUTOFF  # (this property's calls and seconds; the budget's cutoff)
 
     def check(model: ClusterModel, state: ClusterState) -> Violation | None:
         began = time.perf_counter()
         if cutoff[0] is not None and began >= cutoff[0]:
-            raise OutOfBudget(name)  # no call starts after the budget (`calls.py`)
+            raise Refused(name)  # no call starts after the budget (`calls.py`)
         try:
             result = fn(model, state)
         except UserCodeError:
             raise
-        except Exception as err:  # the boundary where the user's property function is called
+        except (Exception, SystemExit, OutOfBudget) as err:  # the boundary where the user's property function is called
+            if isinstance(err, OutOfBudget) and raised_by_cutoff(err):
+                raise  # (a property it calls, refused by the cutoff: the check's budget is over)
             error = property_error(name, fn, f"checking a state at model time {state.clock} s "
                                              f"(store revision {state.store.revision})", err)
             if error is None:
@@ -276,6 +275,11 @@ def as_property(name: str, statement: str, upstream: str, kind: Kind, fn: CheckF
 
     metered(check)
     return Property(name, statement, upstream, check, kind, needs, needs_recovery=needs_recovery, reads=reads)
+
+
+def _qualified(fn: object) -> str:
+    """`module.function` of a property's function."""
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}"
 
 
 def _valid_result(result: object) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from difflib import get_close_matches
+from pathlib import Path
 
 from kubeprop.model.api.apps import Deployment, RollingUpdateDeployment
 from kubeprop.model.api.ext import CustomResourceDefinition
@@ -32,7 +33,7 @@ from kubeprop.model.kubelet.pressure import BUDGETS as PRESSURE_BUDGETS
 from kubeprop.model.scenario.schema import WorkloadStep
 from kubeprop.model.scenario.schema_addons import EnvironmentDecl
 from kubeprop.model.state.cluster import ClusterModel
-from kubeprop.properties.registry import Needs, Property
+from kubeprop.properties.registry import Needs, Property, needs_problems
 from kubeprop.properties.workload_finish import workload_steps_finish
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "needs_of",
     "nodes_possible",
     "possible_resources",
+    "scenario_needs",
     "unknown_needs",
     "vacuity",
     "vacuous_properties",
@@ -181,23 +183,21 @@ def known_resources(model: ClusterModel) -> frozenset[str]:
 
 
 def unknown_needs(model: ClusterModel, props: Iterable[Property]) -> list[str]:
-    """One problem for each resource a property's own `Needs` names that no kind of `model` has (a
-    misspelt name would make the property read as vacuous — "no jobs can exist" — where it holds),
-    with the qualified names it may have meant."""
+    """Every problem of the properties' own `Needs`: one that is not a valid `Needs`
+    (`registry.needs_problems`: not a `Needs`, resources that are not strings, fault kinds that are
+    not `FaultBudget` field names, a `nodes` that is not a bool — a `Property` built by hand skips
+    `as_property`'s check), and each resource that no kind of `model` has (a misspelt name would
+    make the property read as vacuous — "no jobs can exist" — where it holds), with the qualified
+    names it may have meant."""
     known = known_resources(model)
     problems = []
     for prop in props:
-        needs: Needs | None = getattr(prop, "needs", None)
-        resources = () if needs is None else needs.resources
-        if isinstance(resources, str) or not isinstance(resources, (tuple, list)):
-            problems.append(f"property {prop.name}: Needs' resources must be a tuple of resource names "
-                            f"(e.g. Needs((\"jobs.batch\",))), got {type(resources).__name__} {str(resources)[:80]!r}")
+        needs: object = getattr(prop, "needs", None)
+        shape = needs_problems(prop.name, needs)
+        problems += shape
+        if shape or not isinstance(needs, Needs):
             continue
-        for resource in resources:
-            if not isinstance(resource, str):
-                problems.append(f"property {prop.name}: Needs names resource {str(resource)[:80]!r} "
-                                f"({type(resource).__name__}), not a string such as 'jobs.batch'")
-                continue
+        for resource in needs.resources:
             if resource in known:
                 continue
             meant = _meant(resource.lower(), known) or get_close_matches(resource, sorted(known), n=3)
@@ -206,6 +206,26 @@ def unknown_needs(model: ClusterModel, props: Iterable[Property]) -> list[str]:
                             f"has (resources are lowercase plurals qualified by their API group, e.g. 'pods', "
                             f"'jobs.batch', 'deployments.apps'){hint}")
     return problems
+
+
+def scenario_needs(path: Path | None, props: Iterable[Property]) -> list[str]:
+    """`unknown_needs` of `props` and of the scenario's own properties (its `properties:`) in the
+    model of the scenario at `path` (None: the built-in one) at its defaults (what resources a
+    `Needs` may name does not depend on parameters or variant): what `kubeprop check` refuses
+    before it runs, for the gate's configuration check (`kubeprop.properties.cli.gate_config`), so
+    that a misspelt `Needs` is not a vacuous case that passes. A scenario that does not load is the
+    check's own error case: nothing here."""
+    from kubeprop.model.cluster.compose import build_model
+    from kubeprop.model.errors import InputError
+    from kubeprop.properties.modules import load_own_scenario, scenario_properties
+
+    try:
+        scenario = load_own_scenario(path)
+        checked = {p.name: p for p in (*props, *scenario_properties(scenario))}
+        model = build_model(scenario)
+    except (InputError, OSError):
+        return []
+    return unknown_needs(model, checked.values())
 
 
 def _meant(resource: str, known: frozenset[str]) -> list[str]:

@@ -13,6 +13,12 @@ kubeprop's bug and goes on as it is. An answer outside the call's contract (`*_C
 names the ones that are not), where checking costs anything; a decision's `tolerate` and
 `after_failure` answers are checked for every controller (they run only after a failure).
 
+A `SystemExit` raised there (`sys.exit` in the controller, or in a library it calls) is the user's
+error too: left alone it would end the whole check with its code, and `sys.exit(0)` would read as
+"held" with nothing printed. A `KeyboardInterrupt` is not caught: Ctrl-C must stop the run wherever
+it lands, user code included (exit 130, what was done so far printed); one raised by the user's
+code reads the same way, never as a result.
+
 The CLI reports a `UserCodeError` as bad input (exit 2) under `check` (one process, the portfolio's
 lanes and the walk workers send it back whole), `replay` and `gate`.
 """
@@ -68,9 +74,10 @@ _BUILT_IN_TYPES: dict[type, bool] = {}
 """`built_in` by the controller's class (a class's module does not change)."""
 
 
-def _raised(controller: Any, doing: str, err: Exception) -> NoReturn:
+def _raised(controller: Any, doing: str, err: Exception | SystemExit) -> NoReturn:
     """Raise `err`, raised by a call of `controller`'s code while `doing`, as the user's error
-    (`controller_error`), or as it is: a `UserCodeError` already, or kubeprop's own bug."""
+    (`controller_error`), or as it is: a `UserCodeError` already, or kubeprop's own bug. A
+    `SystemExit` is an error like any other here (see the module)."""
     if not isinstance(err, UserCodeError):
         error = controller_error(controller, doing, err)
         if error is not None:
@@ -83,15 +90,16 @@ def handled_keys(controller: Controller, change: Change, view: ObjectView) -> It
     whose call is the boundary for an exception). A user's handler's answer is read whole here (a
     generator's body runs as it is read) and must be an iterable of strings, else a
     `returned_error`; a built-in controller's is taken as it is."""
-    keys = keys_for_change(controller, change, view)
+    try:
+        keys = keys_for_change(controller, change, view)  # (the boundary for an Exception)
+    except SystemExit as err:
+        _raised(controller, _handling(change), err)
     if built_in(controller):
         return keys
-    meta = change.object.metadata
-    name = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
-    doing = f"handling the {change.type} of {type(change.object).__name__} {name!r} (keys_for / keys_for_change)"
+    doing = _handling(change)
     try:
         found = tuple(keys) if isinstance(keys, Iterable) and not isinstance(keys, str) else None
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         _raised(controller, doing, err)
     method = "keys_for_change" if hasattr(controller, "keys_for_change") else "keys_for"
     if found is None:
@@ -101,6 +109,12 @@ def handled_keys(controller: Controller, change: Change, view: ObjectView) -> It
         raise returned_error(controller, doing, f"{describe_value(wrong)} among the keys from {method}", method,
                              KEYS_CONTRACT)
     return found
+
+
+def _handling(change: Change) -> str:
+    meta = change.object.metadata
+    name = f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
+    return f"handling the {change.type} of {type(change.object).__name__} {name!r} (keys_for / keys_for_change)"
 
 
 def _reconciling(key: str, now: int) -> str:
@@ -113,7 +127,7 @@ def reconciled(controller: Controller, view: ObjectView, key: str, memory: Any, 
     `returned_error` saying what a reconcile must return."""
     try:
         decision = controller.reconcile(view, key, memory, now)
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         _raised(controller, _reconciling(key, now), err)
     if not isinstance(decision, Reconciliation):
         raise returned_error(controller, _reconciling(key, now), f"{describe_value(decision)} from reconcile")
@@ -150,7 +164,7 @@ def started_memory(controller: Controller) -> Any:
     """`controller.initial_memory()`: its memory when the controller manager (re)starts."""
     try:
         memory = controller.initial_memory()
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         _raised(controller, "asking initial_memory() as the controller manager starts", err)
     if not built_in(controller):
         _check_memory(controller, memory, "initial_memory",
@@ -163,7 +177,7 @@ def observe_answer(controller: Controller, memory: Any, request: Request, respon
     """`controller.observe(memory, request, response)`: the memory after one response."""
     try:
         observed = controller.observe(memory, request, response)
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         _raised(controller, _observing(request, response, key, now), err)
     if observed is not memory and not built_in(controller):
         _check_memory(controller, observed, "observe", lambda: _observing(request, response, key, now))
@@ -181,7 +195,7 @@ def tolerated(controller: Controller, decision: Reconciliation, request: Request
     tolerate: Any = decision.tolerate
     try:
         answer = tolerate(request, response)
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         _raised(controller, _after(request, response, "tolerate", key, now), err)
     if answer is not None and (not isinstance(answer, str) or answer not in TOLERATED):
         raise returned_error(controller, _after(request, response, "tolerate", key, now),
@@ -197,7 +211,7 @@ def failure_followers(controller: Controller, decision: Reconciliation, request:
     after_failure: Any = decision.after_failure
     try:
         followers = after_failure(request, response)
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         _raised(controller, _after(request, response, "after_failure", key, now), err)
     problem = None
     if not isinstance(followers, tuple | list):
@@ -225,7 +239,7 @@ def woken_at(controller: Controller, wakeup_at: Callable[[ObjectView, str, int],
     None or an int is a `returned_error`."""
     try:
         at = wakeup_at(seen, key, now)
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         _raised(controller, f"asking wakeup_at for key {key!r} at model time {now} s", err)
     if at is not None and (not isinstance(at, int) or isinstance(at, bool)):
         raise returned_error(controller, f"asking wakeup_at for key {key!r} at model time {now} s",
@@ -242,7 +256,7 @@ def memory_wakeups(controller: Controller, wakeups: Callable[[Any, tuple[str, ..
     try:
         answer = wakeups(memory, queue)
         found = tuple(answer) if isinstance(answer, Iterable) else None
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         _raised(controller, doing, err)
     if found is None:
         raise returned_error(controller, doing, f"{describe_value(answer)} from memory_wakeups", "memory_wakeups",

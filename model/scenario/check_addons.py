@@ -18,10 +18,11 @@ RESOURCES = ("cpu", "memory", "pods")
 # pkg/api/v1alpha2/types.go; compared with pod counts, so any larger value means the same).
 
 
-def addon_problems(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
-    """Every problem of the add-on sections."""
+def addon_problems(spec: ScenarioFile, raw: object = None) -> Iterator[tuple[FieldPath, str]]:
+    """Every problem of the add-on sections; `raw`, the scenario document as read (None: not
+    known), for the values a decoding problem left out of `spec` (`_raw_codes`)."""
     yield from _usage(spec)
-    yield from _exits(spec)
+    yield from _exits(spec, raw)
     yield from _descheduler(spec)
 
 
@@ -47,11 +48,13 @@ MAX_EXIT_CODE = 255
 """A process's exit status is one byte (the runtime reports it as `exitCode` 0–255)."""
 
 
-def _exits(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
+def _exits(spec: ScenarioFile, raw: object = None) -> Iterator[tuple[FieldPath, str]]:
     """`environment.exits` (docs/scenario.md): a valid namespace, selector and container name, exit
     codes 0–255 (when given, at least one, and 0 among them: `kubeprop.model.kubelet.exit_rules`), a
     positive `withinSeconds` of at most a day."""
     for i, entry in enumerate(spec.environment.exits):
+        if entry.codes is None:  # (a code that is not an integer left the list out: judge the others too)
+            yield from _raw_codes(("environment", "exits", i, "codes"), raw)
         path: FieldPath = ("environment", "exits", i)
         if not entry.pods:
             yield (*path, "pods"), "Required value: the labels of the pods whose containers this rule covers"
@@ -74,6 +77,23 @@ def _exits(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:
         if entry.within_seconds is not None and not 1 <= entry.within_seconds <= DAY_SECONDS:
             yield ((*path, "withinSeconds"), f"must be between 1 and {DAY_SECONDS:,} (seconds after the container "
                    f"started), got {cut(entry.within_seconds)}")
+
+
+def _raw_codes(path: FieldPath, raw: object) -> Iterator[tuple[FieldPath, str]]:
+    """The range problem of each integer at `path` in the document as read, when the decoded list is
+    missing because another entry is no integer (`[0, 256, 1.5]`: that problem is the decoder's, and
+    256's is reported with it, all at once)."""
+    value = raw
+    for key in path:
+        if isinstance(key, int) and isinstance(value, list) and key < len(value):
+            value = value[key]
+        elif isinstance(key, str) and isinstance(value, dict):
+            value = value.get(key)
+        else:
+            return
+    for k, code in enumerate(value if isinstance(value, list) else ()):
+        if isinstance(code, int) and not isinstance(code, bool) and not 0 <= code <= MAX_EXIT_CODE:
+            yield (*path, k), f"must be an exit code from 0 to {MAX_EXIT_CODE}, got {cut(code)}"
 
 
 def _descheduler(spec: ScenarioFile) -> Iterator[tuple[FieldPath, str]]:

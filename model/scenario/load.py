@@ -399,7 +399,7 @@ def _unless_covered(problems: list[Problem], decoded: list[Problem]) -> list[Pro
 def check_scenario(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:
     """Problems of a decoded scenario file that its types cannot express (`checks.check_spec`)."""
     problems = [_problem(doc, path, message) for path, message in check_spec(spec)]
-    problems += [_problem(doc, path, message) for path, message in addon_problems(spec)]
+    problems += [_problem(doc, path, message) for path, message in addon_problems(spec, doc and doc.data)]
     for i, step in enumerate(spec.workload):
         problems += _check_step(step, i, doc)
     return problems + property_ref_problems(spec, doc)

@@ -32,8 +32,11 @@ def _reach(engine: str, s: Any, max_depth: int) -> str:
     and PCT runs the fair run's length and a quarter when that is longer (`engine.run_length`), so
     that they reach a long workload's end; for PCT also n, the most actors one run gave a priority
     (its bound, 1 / (n · k^(d−1)) with k the run's length, can be checked); for a portfolio, the
-    deepest state its searches reached (its runs' lengths are on their own lines)."""
+    deepest state its searches reached (its runs' lengths are on their own lines). Random runs none
+    of which finished (the budget over before the first) have no length to tell."""
     depth = getattr(s, "depth", 0)
+    if engine in RUN_ENGINES and not s.runs:
+        return ", 0 runs (none finished)"  # (not "each up to 0 steps": no run set a length)
     if engine in RUN_ENGINES:
         mean = f", {s.steps / s.runs:.1f} steps a run on average" if s.runs else ""
         actors = f", n = {s.actors} actors" if getattr(s, "actors", 0) else ""

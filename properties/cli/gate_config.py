@@ -60,6 +60,7 @@ from kubeprop.properties.cli.check_args import NOT_AN_ENGINE
 from kubeprop.properties.cli.commands import MAX_BUDGET_SECONDS
 from kubeprop.properties.modules import load_own_scenario, load_properties, scenario_properties
 from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, did_you_mean, registry_kept, select
+from kubeprop.properties.vacuity import scenario_needs
 
 BUILTIN_CORPUS = Path(str(resources.files("kubeprop.counterexamples") / "corpus"))
 """The reviewed corpus shipped with kubeprop (`counterexamples/corpus`)."""
@@ -284,6 +285,9 @@ def property_problems(spec: CheckSpec, base: Path, at: FieldPath) -> Found:
             extra.extend(load_properties(ref))
         except InputError as err:
             found.append(((*at, "propertyModules", j), str(err)))
+    if not found:  # a `Needs` that `kubeprop check` refuses is a problem here too, not a vacuous case that passes
+        found += [((*at, "propertyModules"), problem)
+                  for problem in scenario_needs(resolve(spec.scenario, base) if spec.scenario else None, extra)]
     if found or not spec.properties:
         return found
     if spec.scenario:

@@ -194,6 +194,8 @@ def _run(argv: Sequence[str] | None) -> int:
             return ExitCode.TERMINATED
         sys.stderr.write(f"kubeprop {args.command}: interrupted (exit {int(ExitCode.INTERRUPTED)})\n")
         return ExitCode.INTERRUPTED
+    except SystemExit as err:  # not kubeprop's own exit: those of the parser come before `run`
+        return _stray_exit(args.command, err)
     except Exception as err:  # the last line of defence: never show a traceback by default
         if os.environ.get("KUBEPROP_DEBUG"):
             raise
@@ -202,6 +204,28 @@ def _run(argv: Sequence[str] | None) -> int:
             "This is a bug in kubeprop. Re-run with KUBEPROP_DEBUG=1 to see the traceback.\n"
         )
         return ExitCode.INTERNAL
+
+
+def _stray_exit(command: str, err: SystemExit) -> int:
+    """A `SystemExit` that ended the command: kubeprop's own code never raises one once the command
+    runs (the parser's usage errors and `--version` come before), so it is code it called — a
+    property, a controller, environment rules, or a library they use — calling `sys.exit` outside
+    the boundaries that report the user's code (`UserCodeError`, exit 2). Left alone, its code
+    would be kubeprop's exit code, and `sys.exit(0)` would read as "held" with nothing printed: an
+    internal error (exit 4) instead, naming where it was raised."""
+    from kubeprop.model.user_code import user_frame
+
+    if os.environ.get("KUBEPROP_DEBUG"):
+        import traceback
+
+        traceback.print_exc()
+    frame = user_frame(err)
+    where = f" at {frame.filename}:{frame.lineno}, in {frame.name}" if frame is not None else ""
+    sys.stderr.write(
+        f"kubeprop {command}: internal error: SystemExit({err.code!r}) raised{where} ended the command before it "
+        "finished: its exit code is not a result. Code that kubeprop runs (a property, a controller, environment "
+        "rules) must not call sys.exit. Re-run with KUBEPROP_DEBUG=1 to see the traceback.\n")
+    return ExitCode.INTERNAL
 
 
 def _reader_gone() -> int:

@@ -17,7 +17,7 @@ from kubeprop.model.raft.system import with_variant
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scenario.variants import VARIANTS
 from kubeprop.properties.raft import INVARIANTS, VARIANT_BOUNDS, check_vacuity, variant_vacuity
-from kubeprop.properties.registry import Needs, as_property, select
+from kubeprop.properties.registry import NEEDS_EXAMPLE, BadNeeds, Needs, Property, as_property, select
 from kubeprop.properties.vacuity import (
     BUILTIN_NEEDS,
     VARIANT_NEEDS,
@@ -116,11 +116,24 @@ def test_a_needs_naming_no_kind_is_refused_with_the_qualified_name() -> None:
     assert [p.split("did you mean ")[1] for p in problems] == ["'jobs.batch'?", "'deployments.apps'?",
                                                                "'statefulsets.apps'?"]
     assert all(p.startswith("property mine: Needs names resource ") for p in problems)
-    assert unknown_needs(model, [prop(1, None)]) == [  # type: ignore[arg-type]
-        "property mine: Needs names resource '1' (int), not a string such as 'jobs.batch'",
-        "property mine: Needs names resource 'None' (NoneType), not a string such as 'jobs.batch'"]
-    bare = as_property("mine", "s", "u", "safety", lambda m, s: None, needs=Needs("jobs.batch"))  # type: ignore[arg-type]
-    assert unknown_needs(model, [bare])[0].startswith("property mine: Needs' resources must be a tuple")
+
+
+def test_a_needs_of_the_wrong_shape_is_refused_at_registration_and_by_the_check() -> None:
+    """`as_property` (the decorators) refuses it as it is made; a `Property` built by hand skips that,
+    and `unknown_needs` (the check, the gate) refuses it before anything runs (audit 20b, F3)."""
+    model = build_model(load_scenario(DATA / "web.yaml"))
+    def bare(needs: Any) -> Property:
+        return Property("mine", "s", "u", lambda m, s: None, needs=needs)
+    assert unknown_needs(model, [bare(Needs((1, None)))]) == [  # type: ignore[arg-type]
+        "property mine: Needs names resource 1 (int), not a plain string such as 'jobs.batch'",
+        "property mine: Needs names resource None (NoneType), not a plain string such as 'jobs.batch'"]
+    assert unknown_needs(model, [bare(Needs("jobs.batch"))])[0].startswith(  # type: ignore[arg-type]
+        "property mine: Needs' resources must be a tuple")
+    assert unknown_needs(model, [bare(("pods",))]) == [  # was AttributeError in `vacuity` (exit 4)
+        "property mine: needs must be a Needs value (kubeprop.properties.registry.Needs, "
+        f"{NEEDS_EXAMPLE}), got ('pods',) (tuple); did you mean needs=Needs(('pods',))?"]
+    with pytest.raises(BadNeeds, match=r"property mine \(tests\.properties\.test_vacuity\..*<lambda>\): needs must"):
+        as_property("mine", "s", "u", "safety", lambda m, s: None, needs=("pods",))  # type: ignore[arg-type]
 
 
 def test_a_controller_of_your_own_may_create_anything(monkeypatch: pytest.MonkeyPatch) -> None:

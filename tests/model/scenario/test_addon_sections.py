@@ -73,3 +73,20 @@ def test_node_steps_name_the_nodes_of_node_manifests(tmp_path: Path, node: str) 
     for i, step in enumerate(("cordon", "drain", "uncordon")):
         assert f"scenario.yaml:{7 + i}: workload[{i}].{step}.node: no node 'node-c' in the cluster; its nodes: " \
                "node-a, node-b" in text
+
+
+def test_exit_codes_out_of_range_are_reported_with_those_of_the_wrong_type(tmp_path: Path) -> None:
+    """`codes: [0, 256, -1, 1.5, '3', true]`: before, only the three that are no integer were reported
+    (the list was left out, so its range was not judged); 256 and -1 showed only once those were
+    fixed (audit 20b, F7)."""
+    path = tmp_path / "exits.yaml"
+    path.write_text("apiVersion: kubeprop.dev/v1alpha1\nkind: Scenario\nmetadata: {name: exits}\n"
+                    "environment:\n  exits:\n    - {pods: {job-name: a}, codes: [0, 256, -1, 1.5, '3', true]}\n"
+                    "    - {pods: {job-name: b}, codes: [0, 7]}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    found = {p.field: p.message for p in err.value.problems}
+    assert set(found) == {f"environment.exits[0].codes[{k}]" for k in range(1, 6)}, found
+    assert found["environment.exits[0].codes[1]"] == "must be an exit code from 0 to 255, got 256"
+    assert found["environment.exits[0].codes[2]"] == "must be an exit code from 0 to 255, got -1"
+    assert found["environment.exits[0].codes[3]"] == "expected an integer, got number 1.5"
