@@ -377,8 +377,16 @@ def recording_reserve(budget: float) -> float:
     return min(1.0, budget / 10)
 
 
+UNWRITTEN = ("not written to a file (check() was called without save_to=)",
+             'pass save_to= to check() (save_to="kubeprop-out", say): it then writes the counterexample file, and '
+             "this message names the file and the kubeprop replay command that replays it")
+"""What `explain` says in place of the file and its replay command when `check` wrote no file: a
+`kubeprop replay` line naming a file that does not exist would send the user after it."""
+
+
 def explain(report: CheckReport) -> str:
-    """The rendered trace of a report's violation (or a one-line summary when there is none)."""
+    """The rendered trace of a report's violation (or a one-line summary when there is none); the
+    file and the command that replays it when `check` wrote one (`save_to`), else `UNWRITTEN`."""
     if report.violation is None:
         return f"no violation ({report.engine}: {report.exit_reason})"
     if report.counterexample is None:
@@ -388,7 +396,8 @@ def explain(report: CheckReport) -> str:
     # Recorded in this process from the caller's own scenario: its modules are trusted, as when it was loaded.
     spec = report.model.scenario.spec
     trusted = {ref.partition(":")[0] for ref in (*spec.admission, *spec.controllers)} | {ce.property.module}
-    return render_text(replay(ce, file=str(report.path or ce.file_name), allow_imports=trusted))
+    result = replay(ce, file=str(report.path or ce.file_name), allow_imports=trusted)
+    return render_text(result, unwritten=None if report.path is not None else UNWRITTEN)
 
 
 def assert_no_discovery(report: CheckReport) -> None:

@@ -27,6 +27,7 @@ from kubeprop.counterexamples.format_records import (
     ViolationRecord,
 )
 from kubeprop.counterexamples.module_names import module_name_problem
+from kubeprop.counterexamples.schema_check import describe_value
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.counterexamples.strict_json import (
     MAX_DEPTH,
@@ -57,8 +58,12 @@ def _check_version(data: Any, file: str) -> None:
     if "schema" not in data:
         raise _fail(file, [("schema", "missing: not a kubeprop counterexample file (no schema version)")])
     version = data["schema"]
-    if version not in READABLE_VERSIONS or isinstance(version, bool):
-        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
+    readable = " and ".join(str(v) for v in READABLE_VERSIONS)
+    if not isinstance(version, int) or isinstance(version, bool):  # `"2"`, `2.0`, `true` are no version
+        raise _fail(file, [("schema", f"must be an integer, the file format's version (this kubeprop reads "
+                                      f"versions {readable} and writes {SCHEMA_VERSION}), not "
+                                      f"{describe_value(version)}")])
+    if version not in READABLE_VERSIONS:
         wrote = data.get("kubeprop")
         by = f", written by kubeprop {wrote}" if isinstance(wrote, str) and wrote else ""
         raise _fail(file, [("schema", f"version {json.dumps(version)}{by} is not supported (this kubeprop, "

@@ -7,8 +7,12 @@ must still be enabled and every state keep its fingerprint — and then:
   the stem (step k); `Closure` says so, with the keys' fingerprints;
 - the cycle runs once more from where it closed, each action matched by its abstract label, and
   must close again (`repeats`);
-- the verdict is REPRODUCES when the cycle property fails on the cycle, PASSES when it holds (or
-  the cycle no longer closes: the model no longer goes round), STALE as for any file.
+- the verdict is REPRODUCES when the cycle property fails on the cycle, PASSES when it holds on
+  it, STALE as for any file — and when the cycle does not close: the cycle property is then not
+  judged at all, so that is no evidence that the oscillation is gone (`open_cycle_reason`). Where
+  every state keeps its recorded fingerprint, the file's own states are no cycle: `lasso.cycleStart`
+  or the trace was edited (a cycle start moved, a trace cut inside its cycle), or kubeprop's cycle
+  key changed.
 """
 
 from __future__ import annotations
@@ -120,13 +124,34 @@ def closure(model: ClusterModel, ce: Counterexample, states: Sequence[ClusterSta
 
 def judge(model: ClusterModel, ce: Counterexample, states: Sequence[ClusterState], file: str,
           given: Iterable[Any] = ()) -> tuple[Violation | None, Closure | None]:
-    """The cycle property on the replayed cycle (None when it holds or the cycle no longer closes)."""
+    """The cycle property on the replayed cycle (None when it holds or the cycle no longer closes:
+    replay tells the two apart by the `Closure`, and does not pass a cycle that is not closed)."""
     shut = closure(model, ce, states)
     if shut is None or not shut.closes or ce.cycle_start is None:
         return None, shut
     prop = cycle_property_named(ce.property.name, file, given)
     start = ce.cycle_start
     return prop(model, Cycle(tuple(states[start:]), tuple(ce.actions[start:]))), shut
+
+
+def open_cycle_reason(ce: Counterexample, shut: Closure | None, states: Sequence[ClusterState], name: str) -> str:
+    """Why a lasso whose cycle does not close (or was not reached: `shut` None) is STALE, naming the
+    field to look at; it says that `name`, the cycle property, was not judged."""
+    start, end = ce.cycle_start, len(ce.actions)
+    skipped = f"{name} was not judged (it is judged on a closed cycle only)"
+    if shut is None:
+        return f"the replay did not reach the end of the cycle (steps {(start or 0) + 1}–{end}); {skipped}"
+    cycle = (f"the cycle (steps {start + 1 if start is not None else '?'}–{end}) does not close: the state after step "
+             f"{end} (cycle key {shut.end_key}) differs from the one after step {shut.start} (cycle key {shut.key})")
+    last = fingerprint(states[end]) if len(states) > end else None
+    if last is not None and last != ce.fingerprints[end]:
+        return (f"the state after step {end} differs from the recorded one (fingerprint {last}, recorded "
+                f"{ce.fingerprints[end]} in trace[{end - 1}].fingerprint) and {cycle}: the model changed (or the "
+                f"file was edited), and the trace shows no cycle any more; {skipped} — run the lasso search again to "
+                "see whether the oscillation is gone")
+    return (f"lasso.cycleStart: {cycle}, although every state has its recorded fingerprint: the file's own states "
+            f"form no cycle from lasso.cycleStart {start} (lasso.cycleStart or the trace was edited, or kubeprop's "
+            f"cycle key changed); {skipped}")
 
 
 def closure_lines(ce: Counterexample, shut: Closure | None) -> list[str]:

@@ -36,7 +36,7 @@ from kubeprop.counterexamples.format_records import (
 )
 from kubeprop.counterexamples.raft_fields import action_problems, config_problems, tuples
 from kubeprop.counterexamples.recorded import PROVENANCE, mismatch_reason, property_mismatches, violation_mismatches
-from kubeprop.counterexamples.replay import Expectations, Verdict, fails_on_the_way, first_failure
+from kubeprop.counterexamples.replay import PASSES_VALID, Expectations, Verdict, fails_on_the_way, first_failure
 from kubeprop.counterexamples.trace import kubeprop_version, now_utc
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.errors import InputError
@@ -276,11 +276,30 @@ def _check(ce: RaftCounterexample, file: str) -> RaftCheck:
     raise CounterexampleError([Problem(file, 0, *_name_problem(ce.property.name))])
 
 
+def _passes_problem(ce: RaftCounterexample, file: str) -> Problem | None:
+    """A `passes` Raft file replayed under a catalogued bug contradicts itself, as a cluster file
+    does (`replay.passes_problems`): its variant is one, or its configuration — which replay runs,
+    whatever the variant's name — holds a bug variant's rule."""
+    if ce.variant != "correct":
+        return Problem(file, 0, "model.variant", f"{ce.variant} is a bug variant and the file's expectation is passes: "
+                                                 f"replayed under the bug itself, the trace cannot show it fixed; "
+                                                 f"{PASSES_VALID}")
+    bugs = [f"{', '.join(f'{k}={v}' for k, v in rule.items())} (bug variant {name})"
+            for name, rule in RAFT_VARIANTS.items() if all(getattr(ce.config, k) == v for k, v in rule.items())]
+    if not bugs:
+        return None
+    return Problem(file, 0, "model.parameters", f"the configuration sets {'; '.join(bugs)} and the file's expectation "
+                                                f"is passes: replayed under the bug itself, the trace cannot show it "
+                                                f"fixed; {PASSES_VALID}")
+
+
 def replay(source: Path | str | RaftCounterexample, file: str | None = None) -> RaftReplay:
     """Replay a Raft counterexample file (or a loaded one) through the current Raft model."""
     ce = source if isinstance(source, RaftCounterexample) else load(source)
     where = file or (str(source) if not isinstance(source, RaftCounterexample) else ce.file_name)
     check, config, target = _check(ce, where), ce.config, ce.violation.step
+    if ce.expectation == "passes" and (problem := _passes_problem(ce, where)) is not None:
+        raise CounterexampleError([problem])
     states = [initial_state(config)]
     if target and state_fingerprint(states[0]) != ce.fingerprints[0]:
         return RaftReplay(where, ce, Verdict.STALE, "the initial state differs from the recorded one "

@@ -160,10 +160,16 @@ def replay_relies_line(result: ReplayResult) -> str:
     return reliance_line(reliance(result.model, result.states[: ce.violation.step + 1], ce.actions))
 
 
-def render_text(result: ReplayResult, full: bool = False, shown_path: str | None = None) -> str:
-    """The whole rendering of one replay."""
+def render_text(result: ReplayResult, full: bool = False, shown_path: str | None = None,
+                unwritten: tuple[str, str] | None = None) -> str:
+    """The whole rendering of one replay. `unwritten`: the counterexample was never written to a
+    file (`api.check` without `save_to`), so no file is named and no replay command given: (what
+    the header says in the file's place, how to get a file and its command)."""
     path = shown_path or result.file
-    lines = [*_header(result, path), ""]
+    header = _header(result, path)
+    if unwritten is not None:
+        header[0] = f"counterexample  {unwritten[0]}"
+    lines = [*header, ""]
     failed = failed_requests(result.model, result.states, result.counterexample.actions) if full else {}
     for view in build_steps(result):
         lines += _step_lines(view, result, full, failed.get(view.index, ()))
@@ -175,9 +181,12 @@ def render_text(result: ReplayResult, full: bool = False, shown_path: str | None
         from kubeprop.counterexamples.lasso import closure_lines
 
         lines += ["", *closure_lines(result.counterexample, result.closure)]
-    again = reproduce_command(path, result.counterexample, result.scenario)
-    lines += ["", *_violation_lines(result), "", f"reproduce with: {again}",
-              *unsuggested_lines(result.counterexample, path, result.scenario is None)]
+    lines += ["", *_violation_lines(result), ""]
+    if unwritten is not None:
+        lines.append(f"reproduce with: {unwritten[1]}")
+    else:
+        again = reproduce_command(path, result.counterexample, result.scenario)
+        lines += [f"reproduce with: {again}", *unsuggested_lines(result.counterexample, path, result.scenario is None)]
     return "\n".join(lines) + "\n"
 
 

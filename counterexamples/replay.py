@@ -3,14 +3,17 @@
 - REPRODUCES: every action up to the violating step is still enabled, every state before it has
   the recorded fingerprint, and the property fails at the recorded step;
 - PASSES: the same, but the property now holds at that step (the bug was fixed — the state at
-  the violating step itself may differ);
+  the violating step itself may differ); a lasso PASSES only when its cycle still closes and the
+  cycle property holds on it;
 - STALE: the trace no longer applies — an action is not enabled any more, a state before the
   violating step has a different fingerprint (the model changed), or a path-mode scenario
-  changed (then nothing is replayed: `states` is empty, see `replay`). `reason` says which,
-  and where.
+  changed (then nothing is replayed: `states` is empty, see `replay`), or a lasso's cycle does
+  not close (its cycle property is then not judged). `reason` says which, and where.
 
 A file that cannot be read (bad JSON, wrong schema version, unknown action, edited inline
-scenario) raises `CounterexampleError` instead: that is bad input, not a verdict.
+scenario) raises `CounterexampleError` instead: that is bad input, not a verdict. So does a file
+that contradicts itself (`passes_problems`): a `passes` expectation on a trace replayed under a
+catalogued bug.
 """
 
 from __future__ import annotations
@@ -34,11 +37,13 @@ from kubeprop.counterexamples.recorded import (
     violation_mismatches,
 )
 from kubeprop.counterexamples.reproduce import AllowAdvice, distinct, file_modules, is_builtin, refusal
+from kubeprop.counterexamples.scenario_diff import parameter_words
 from kubeprop.counterexamples.scenario_pack import BUILTIN_FEASTFLOW, build_packed
 from kubeprop.model.api.manifests import Problem
 from kubeprop.model.cluster.compose import actions, initial_state, step
 from kubeprop.model.errors import UsageError
 from kubeprop.model.scenario.imports import NOT_FOUND_HINT
+from kubeprop.model.scenario.variants import VARIANTS, mechanism
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, Violation, did_you_mean, select
@@ -258,6 +263,10 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     check_imports(ce, where, allow, properties, scenario=pointed is None, advice=allow_advice)
     model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow, pointed)
     prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow, allow_advice)
+    own_model = variant is None and not parameters and pointed is None and changed is None  # else a what-if
+    problems = passes_problems(ce, where, model if own_model else None)
+    if problems:
+        raise CounterexampleError(problems)
     if changed is not None and pointed is None and ce.scenario.path != BUILTIN_FEASTFLOW:
         return ReplayResult(where, ce, Verdict.STALE, f"{changed}; not replayed: {NOT_REPLAYED}", model, ())
     now = _now_record(ce, where, prop, properties)
@@ -296,6 +305,10 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
                                      f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]} in {field}): "
                                      f"the model changed (or the file was edited); replayed anyway, {name} {still} at "
                                      f"step {target}", found)
+    if ce.is_lasso and (shut is None or not shut.closes):  # the cycle property was not judged
+        from kubeprop.counterexamples.lasso import open_cycle_reason
+
+        return result(Verdict.STALE, open_cycle_reason(ce, shut, states, name))
     fails = f"{name} fails at step {target}{_length(ce)}" if found is not None else f"{name} holds at step {target}"
     mismatches = property_mismatches(ce.property, now) + violation_mismatches(ce.violation, found)
     if mismatches:
@@ -306,6 +319,49 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     if earlier is not None:
         return result(Verdict.STALE, fails_on_the_way(name, target, *earlier))
     return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")
+
+
+PASSES_VALID = ("with expectation passes the trace must replay under a model without a catalogued bug: variant "
+                "correct and no bug variant's parameters (a fixed bug is kept as a regression by recording its trace "
+                "under the fixed model, as the corpus's replicaset-no-overcreation passes file is); or expect "
+                "reproduces")
+"""What a `passes` file refused by `passes_problems` may be instead (its message ends with this)."""
+
+
+def bug_variants_in(parameters: Mapping[str, Any]) -> list[str]:
+    """The catalogued bug variants whose whole mechanism (`variants.mechanism`: the overrides that
+    are the bug, not the settings it needs) `parameters` hold: the bugs a model built with them has."""
+    found = []
+    for name in VARIANTS:
+        bug = mechanism(name)
+        if name != "correct" and bug and all(k in parameters and parameters[k] == v for k, v in bug.items()):
+            found.append(name)
+    return found
+
+
+def passes_problems(ce: Counterexample, file: str, model: ClusterModel | None = None) -> list[Problem]:
+    """Why a file expecting `passes` contradicts itself (empty when it does not, or expects
+    otherwise). A `passes` file keeps a fixed bug as a regression: its PASSES must mean the bug is
+    gone. Replayed under a bug variant — the file's `model.variant`, or, in `model` (the model it
+    replays under: its recorded parameters and its scenario's), a bug variant's whole mechanism —
+    the bug is there by construction, so PASSES could only mean the trace no longer reaches it (cut
+    short, or judged by another property): the file can guard no fix and is refused as bad input."""
+    if ce.expectation != "passes":
+        return []
+    if ce.variant != "correct":
+        info = VARIANTS[ce.variant]
+        return [Problem(file, 0, "model.variant", f"{ce.variant} is a bug variant ({info.source}: {info.mechanism}) "
+                                                  f"and the file's expectation is passes: replayed under the bug "
+                                                  f"itself, the trace cannot show it fixed; {PASSES_VALID}")]
+    bugs = [] if model is None else bug_variants_in(model.parameters)
+    if not bugs:
+        return []
+    named = "; ".join(f"{parameter_words(mechanism(b))} (bug variant {b}, "
+                      f"{VARIANTS[b].source})" for b in bugs)
+    return [Problem(file, 0, "model.parameters", f"the model it replays under (the file's model.parameters over its "
+                                                 f"scenario's parameters:) sets {named}, and the file's expectation "
+                                                 f"is passes: replayed under the bug itself, the trace cannot show it "
+                                                 f"fixed; {PASSES_VALID}")]
 
 
 def _earlier_failure(model: ClusterModel, prop: Property | None, states: Sequence[ClusterState]

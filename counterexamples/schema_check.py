@@ -42,11 +42,26 @@ def field_path(path: Path_) -> str:
     return out or "(top level)"
 
 
+_ARTICLES = {"object": "an object", "array": "an array", "string": "a string", "integer": "an integer",
+             "number": "a number", "boolean": "a boolean", "null": "null"}
+"""A schema type as a message names it (`must be an integer or null`)."""
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     names = {dict: "an object", list: "an array", str: "a string", int: "an integer", float: "a number"}
     return names.get(type(value), "null")
+
+
+def describe_value(value: Any) -> str:
+    """What kind of JSON value `value` is, with the value when it is a scalar: `a string ("2")`,
+    `a number (2.0)`, `a boolean (true)`, `null`, `an object`."""
+    kind = _describe(value)
+    if value is None or isinstance(value, dict | list):
+        return kind
+    text = json.dumps(value, ensure_ascii=False)
+    return f"{kind} ({text if len(text) <= 40 else text[:39] + '…'})"
 
 
 def _is_type(value: Any, name: str) -> bool:
@@ -70,7 +85,7 @@ def problems(value: Any, node: dict[str, Any] | None = None, path: Path_ = ()) -
     if "type" in node:
         types = node["type"] if isinstance(node["type"], list) else [node["type"]]
         if not any(_is_type(value, t) for t in types):
-            return [(where, f"must be {' or '.join(types)}, not {_describe(value)}")]
+            return [(where, f"must be {' or '.join(_ARTICLES[t] for t in types)}, not {describe_value(value)}")]
     out = _scalar_problems(value, node, where)
     if isinstance(value, dict):
         out += _object_problems(value, node, path)

@@ -42,6 +42,7 @@ from kubeprop.model.controllers import (
     clusterrole_aggregation,
     cronjob,
     daemonset,
+    daemonset_order,
     disruption,
     hpa,
     job,
@@ -72,8 +73,8 @@ from kubeprop.model.state.actions import Action, Tick
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
 from kubeprop.model.state.component import Hooks
 
-COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, nodelifecycle, kubelet, faults,
-                                hpa, environment, maintenance, descheduler, restore, overload, provisioner)
+COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, daemonset_order, nodelifecycle, kubelet,
+                                faults, hpa, environment, maintenance, descheduler, restore, overload, provisioner)
 """Every component module, in the order their actions are listed."""
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {

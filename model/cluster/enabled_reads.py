@@ -35,7 +35,7 @@ from kubeprop.model.cluster import (
 )
 from kubeprop.model.cluster.footprint import KNOWN_TIMERS
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import hpa, nodelifecycle, queued_work
+from kubeprop.model.controllers import daemonset_order, hpa, nodelifecycle, queued_work
 from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.descheduler import component as descheduler
@@ -245,6 +245,14 @@ def _quiesce(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
     return (state.quiesced,)
 
 
+def _daemonset_order(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    # `daemonset_order.enabled`: what is down; with a DaemonSet controller, what its reconciles read:
+    # the controllers' queues and memories, the controller manager's view and the clock.
+    if not daemonset_order.uses_walk_order(model):
+        return (None,)
+    return state.down, state.controllers, _view(model, state, CONTROLLER_MANAGER), state.clock
+
+
 def _hpa(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
     # `hpa.enabled`: whether the scenario has HPAs (the model), the controller manager up, its
     # memory (the HPAs due) and the clock.
@@ -291,6 +299,7 @@ READS: dict[Any, KeyFn] = {
     workload: _workload,
     scheduler: _scheduler,
     controllers: _controllers,
+    daemonset_order: _daemonset_order,
     nodelifecycle: _nodelifecycle,
     hpa: _hpa,
     environment: _environment,
@@ -402,6 +411,9 @@ DEPS: dict[Any, DepsFn] = {
                                                  ("informers", CONTROLLER_MANAGER), "store.objects", "clock"}),
     _watch_faults: lambda model, component: frozenset({"quiesced", "faults", "down", "armed_failures",
                                                        ("informers", component)}),
+    _daemonset_order: lambda model: frozenset({"down", "controllers", ("informers", CONTROLLER_MANAGER),
+                                                "store.objects", "clock"}) if daemonset_order.uses_walk_order(
+        model) else frozenset(),
     _hpa: lambda model: frozenset({"down", "controllers", "clock"}),
     _environment: lambda model: None if environment_rules(model) else frozenset({"quiesced", "faults",
                                                                                 "store.objects", "addons"}),

@@ -53,6 +53,7 @@ from kubeprop.model.cluster.informers import WATCH_CACHE, components
 from kubeprop.model.controllers import attachdetach, hpa, nodelifecycle, queued_work
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers.base import Reconcile, SyncInformer
+from kubeprop.model.controllers.daemonset_order import ReconcileFrom
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.kubelet.volumes import ATTACH_DETACH, can_attach
@@ -423,6 +424,7 @@ _RULES: dict[type[Any], Rule] = {
     Schedule: _schedule,
     **{kind: _scheduler_write for kind in SCHEDULER_WRITES},
     Reconcile: _reconcile,
+    ReconcileFrom: _reconcile,
     SyncInformer: _sync_informer,
     act_mod.UserStep: _user_step,
     act_mod.Quiesce: _quiesce,

@@ -202,7 +202,7 @@ def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sen
     a decision that asked for a requeue: upstream's handleErr forgets it). With `observed`
     False the responses reach no response observer (a guard asking what the reconcile would do); with
     `first_write` the requests stop after the first that writes (`reconcile_changes`)."""
-    controller = _controller(model, act.controller)
+    controller = act.acting(_controller(model, act.controller))
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
     decision = _decision(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), act.key,
                          ctl_state.memory, state.clock)

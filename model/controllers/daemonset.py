@@ -26,6 +26,10 @@ retried the entry's delay after this sync (`enqueueDaemonSetAfter(ds, delay)`; `
 
 A rolling update that cannot find the node of an old pod in the node cache fails the sync
 (`daemonset_plan.Plan.missing_node`): nothing is sent, not even the status, and the key is requeued.
+Which old pods a rolling update replaces first follows upstream's walk over a Go map, in no fixed
+order: the walk starts at `walk_start` (by name from the first node for ""), and `walk_starts` names
+the other starts that replace other pods, which the environment chooses among
+(`daemonset_order.ReconcileFrom`; `daemonset_plan`'s docstring).
 
 Event handlers (`keys_for_change`): DaemonSets add/update/delete enqueue themselves; pods as the
 ReplicaSet controller's (`handlers.owned_change`, orphans to every DaemonSet of the namespace
@@ -60,6 +64,7 @@ from kubeprop.model.controllers.daemonset_plan import (
     node_pods,
     plan_manage,
     plan_rolling_update,
+    walk_starts,
 )
 from kubeprop.model.controllers.daemonset_util import daemon_pod, node_should_run, target_node_name, template_hash
 from kubeprop.model.controllers.handlers import on_delete, owned_change, same_version
@@ -162,12 +167,15 @@ class DaemonSetController(ChangeHandlers):
     - `expectations_timeout_seconds`: ExpectationsTimeout (parameter `expectationsTimeoutSeconds`);
     - `use_expectations`: False acts on the cache as it is at every sync (the
       `ds-no-expectations` variant);
-    - `burst_replicas`: the per-sync cap on creations and on deletions (upstream 250).
+    - `burst_replicas`: the per-sync cap on creations and on deletions (upstream 250);
+    - `walk_start`: the node the rolling update's walk starts at ("": the first by name), the
+      environment's choice (`walk_starts`, `daemonset_order.ReconcileFrom`).
     """
 
     expectations_timeout_seconds: int = 300
     use_expectations: bool = True
     burst_replicas: int = BURST_REPLICAS
+    walk_start: str = ""
     name: str = "daemonset"
     watches: tuple[str, ...] = (_DS, "pods", "nodes")
     identity: str = CONTROLLER_MANAGER_USER
@@ -229,7 +237,7 @@ class DaemonSetController(ChangeHandlers):
         if satisfied:
             plan, memory = self._manage(ds, nodes, by_node, hash_, now, memory)
             if not plan.create_on and not plan.delete and ds.spec.update_strategy.type == "RollingUpdate":
-                plan = plan_rolling_update(ds, nodes, by_node, hash_, now)
+                plan = plan_rolling_update(ds, nodes, by_node, hash_, now, self.walk_start)
                 if plan.missing_node is not None:  # rollingUpdate's error: no syncNodes, no status
                     return Reconciliation(tuple(requests), evolve(memory, expectations=expectations), requeue=True)
         synced = self._sync_nodes(ds, plan, by_node, hash_)
@@ -244,6 +252,30 @@ class DaemonSetController(ChangeHandlers):
         after = _AfterFailure(tuple(requests)) if synced else None
         return Reconciliation(tuple(requests), memory, requeue=key in memory.held, after_failure=after,
                               tolerate=tolerate if synced else None)
+
+    def walk_starts(self, view: ObjectView, key: str, memory: Any, now: int) -> tuple[str, ...]:
+        """The starts of the rolling update's walk, other than "", that would make this reconcile
+        replace other old pods (`daemonset_plan.walk_starts`): empty unless the reconcile reaches the
+        rolling update — a RollingUpdate DaemonSet, expectations satisfied, manage with nothing to do."""
+        namespace, name = split_key(key)
+        ds = view.get(ObjectKey(_DS, namespace, name))
+        if not isinstance(ds, DaemonSet) or ds.spec.update_strategy.type != "RollingUpdate":
+            return ()
+        selector = ds.spec.selector
+        if (selector is not None and selector.is_empty()) or ds.metadata.deletion_timestamp is not None:
+            return ()
+        memory = evolve(memory, backoff=FrozenMap({k: e for k, e in memory.backoff.sorted_items()
+                                                   if not _expired(e, now)}))
+        expectations = exp.observe_cache(view, key, memory.expectations)
+        if self.use_expectations and not exp.satisfied(expectations, key, now, self.expectations_timeout_seconds):
+            return ()
+        claimed = claim(ds, selector, pods_in(view, namespace), "pods", self.identity)
+        by_node = node_pods(tuple(p for p in claimed.owned if isinstance(p, Pod)), target_node_name)
+        nodes, hash_ = _nodes(view), template_hash(ds)
+        plan, _ = self._manage(ds, nodes, by_node, hash_, now, memory)
+        if plan.create_on or plan.delete:
+            return ()
+        return walk_starts(ds, nodes, by_node, hash_, now)
 
     def _manage(self, ds: DaemonSet, nodes: tuple[Node, ...], by_node: dict[str, tuple[Pod, ...]], hash_: str,
                 now: int, memory: DaemonSetMemory) -> tuple[Plan, DaemonSetMemory]:

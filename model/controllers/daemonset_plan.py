@@ -15,11 +15,21 @@ not ready or the new one is available), the rest deleted, and a node left with n
 neither → every pod not being deleted is deleted. A node that has any pod, even one being deleted,
 gets no new pod until it is gone: never two on one node without surge.
 
-Model choice: upstream's rolling update walks `nodeToDaemonPods`, a Go map, in random order, and
-which old pods become candidates can depend on that order; the model walks the nodes by name.
+The walk's order: upstream's rolling update ranges over `nodeToDaemonPods`, a Go map, in an order
+that varies from run to run (Go starts a map's iteration at a random place). The counts it makes
+(unavailable pods, surging nodes, available pods) do not depend on it; which candidates it takes
+does, when it may take fewer than there are: without surge the first `maxUnavailable - unavailable`
+available old pods it meets, with surge the first `maxSurge - surging` nodes to surge onto and the
+first `available - desired` old pods on nodes that should no longer run one. (A candidate is
+skipped only once the count has reached the maximum, and then none is taken.) The model walks the
+nodes in name order from a `start` node, wrapping around: "" (the fair run's, and every reconcile's
+but the environment's choice) from the first name; `walk_starts` gives the other starts that take
+other pods or nodes, so that the environment chooses among them (`daemonset_order.ReconcileFrom`):
+any one candidate can go first, so with one pod replaced at a time (the default `maxUnavailable` 1)
+every choice upstream can make is there; with more, the consecutive runs of candidates by name.
 A lookup error ends the whole walk whatever the order: the surge half asks the node lister for the
 node of every old pod that has no new one, and a node no longer cached (deleted, its pods not yet
-collected) fails the sync (`Plan.missing_node`).
+collected) fails the sync (`Plan.missing_node`, the first such node by name).
 """
 
 from __future__ import annotations
@@ -36,7 +46,7 @@ from kubeprop.model.controllers.deployment_util import scaled_value
 from kubeprop.model.controllers.podutil import is_pod_available, is_pod_ready
 from kubeprop.model.evolve import evolve
 
-__all__ = ["FailedPodCheck", "Plan", "daemon_status", "plan_manage", "plan_rolling_update"]
+__all__ = ["FailedPodCheck", "Plan", "daemon_status", "plan_manage", "plan_rolling_update", "walk_starts"]
 
 NodePods = Mapping[str, tuple[Pod, ...]]
 FailedPodCheck = Callable[[str], bool]
@@ -206,15 +216,22 @@ def _desired_counts(ds: DaemonSet, nodes: tuple[Node, ...], by_node: NodePods) -
     return surge, unavailable, out
 
 
-def plan_rolling_update(ds: DaemonSet, nodes: tuple[Node, ...], by_node: NodePods, hash_: str, now: int) -> Plan:
-    """rollingUpdate (module docstring)."""
+def _walk(all_nodes: NodePods, start: str) -> list[tuple[str, tuple[Pod, ...]]]:
+    """The nodes in the order the walk meets them: by name from `start`, wrapping around."""
+    ordered = sorted(all_nodes.items())
+    return [item for item in ordered if item[0] >= start] + [item for item in ordered if item[0] < start]
+
+
+def plan_rolling_update(ds: DaemonSet, nodes: tuple[Node, ...], by_node: NodePods, hash_: str, now: int,
+                        start: str = "") -> Plan:
+    """rollingUpdate, its walk over the nodes begun at `start` (module docstring)."""
     surge, max_unavailable, all_nodes = _desired_counts(ds, nodes, by_node)
     if surge != 0:
-        return _plan_surge(ds, nodes, all_nodes, hash_, now, surge)
+        return _plan_surge(ds, nodes, all_nodes, hash_, now, surge, start)
     unavailable = 0
     replace: list[str] = []
     candidates: list[str] = []
-    for _, pods in sorted(all_nodes.items()):
+    for _, pods in _walk(all_nodes, start):
         new, old, ok = _updated_on_node(pods, hash_)
         if not ok or (old is None) == (new is None):
             unavailable += 1
@@ -229,10 +246,41 @@ def plan_rolling_update(ds: DaemonSet, nodes: tuple[Node, ...], by_node: NodePod
     return Plan(delete=(*replace, *candidates[:remaining]))
 
 
+def walk_starts(ds: DaemonSet, nodes: tuple[Node, ...], by_node: NodePods, hash_: str, now: int) -> tuple[str, ...]:
+    """The starts of the walk, other than "", whose rolling update takes other pods or nodes than
+    the walk by name (and than each other): for each such outcome the first node it starts from.
+    Empty where the order changes nothing (every candidate taken, or none)."""
+    def outcome(plan: Plan) -> tuple[frozenset[str], frozenset[str]]:
+        return frozenset(plan.create_on), frozenset(plan.delete)
+
+    seen = {outcome(plan_rolling_update(ds, nodes, by_node, hash_, now))}
+    starts: list[str] = []
+    for name in sorted(_desired_counts(ds, nodes, by_node)[2])[1:]:
+        found = outcome(plan_rolling_update(ds, nodes, by_node, hash_, now, name))
+        if found not in seen:
+            seen.add(found)
+            starts.append(name)
+    return tuple(starts)
+
+
+def _missing_node(nodes: tuple[Node, ...], all_nodes: NodePods, hash_: str) -> str | None:
+    """The first node by name of an old pod with no new one beside it that the node cache lacks:
+    the surge half looks up every such node, whatever its order, and the first failed look-up ends it."""
+    names = {n.metadata.name for n in nodes}
+    for name, pods in sorted(all_nodes.items()):
+        new, old, ok = _updated_on_node(pods, hash_)
+        if ok and old is not None and new is None and name not in names:
+            return name
+    return None
+
+
 def _plan_surge(ds: DaemonSet, nodes: tuple[Node, ...], all_nodes: NodePods, hash_: str, now: int,
-                max_surge: int) -> Plan:
+                max_surge: int, start: str = "") -> Plan:
     """rollingUpdate's surge half: create new pods next to unavailable old ones, up to maxSurge next
     to available ones, delete an old pod once its node's new pod is available."""
+    missing = _missing_node(nodes, all_nodes, hash_)
+    if missing is not None:
+        return Plan(missing_node=missing)  # nodeLister.Get's error ends rollingUpdate
     by_name = {n.metadata.name: n for n in nodes}
     min_ready = ds.spec.min_ready_seconds
     delete: list[str] = []
@@ -241,7 +289,7 @@ def _plan_surge(ds: DaemonSet, nodes: tuple[Node, ...], all_nodes: NodePods, has
     allowed: list[str] = []
     surging = available = 0
     desired = sum(1 for n in nodes if node_should_run(n, ds)[0])
-    for name, pods in sorted(all_nodes.items()):
+    for name, pods in _walk(all_nodes, start):
         new, old, ok = _updated_on_node(pods, hash_)
         if not ok:
             surging += 1
@@ -256,10 +304,7 @@ def _plan_surge(ds: DaemonSet, nodes: tuple[Node, ...], all_nodes: NodePods, has
             else:
                 delete.append(old.metadata.name)
             continue
-        node = by_name.get(name)
-        if node is None:
-            return Plan(missing_node=name)  # nodeLister.Get's error ends rollingUpdate
-        runs = node_should_run(node, ds)[0]
+        runs = node_should_run(by_name[name], ds)[0]
         if not is_pod_available(old, min_ready, now):
             (allowed if runs else delete).append(name if runs else old.metadata.name)
         elif not runs:

@@ -76,6 +76,11 @@ class Reconcile(Action):
     controller: str
     key: str
 
+    def acting(self, controller: Any) -> Any:
+        """The controller that decides this reconcile: `controller` itself (a subclass may name an
+        environment's choice it makes: `daemonset_order.ReconcileFrom`)."""
+        return controller
+
 
 @attrs.frozen(order=True)
 class SyncInformer(Action):

@@ -43,7 +43,7 @@ from kubeprop.model.state.cluster import ClusterModel, ClusterState
 __all__ = ["Epoch", "changes_at", "clock_epoch"]
 
 
-def _pod_times(runtime: PodRuntime, now: int, max_backoff: int, tick: int) -> Iterator[int]:
+def _pod_times(runtime: PodRuntime, now: int, tick: int) -> Iterator[int]:
     """Every time at which a comparison of the clock with the pod's runtime may flip."""
     for c in (*runtime.init_containers, *runtime.containers):
         yield readiness_turns_at(c)
@@ -55,7 +55,7 @@ def _pod_times(runtime: PodRuntime, now: int, max_backoff: int, tick: int) -> It
         if c.config_error:
             yield c.config_failed_at + RETRY_SECONDS
         elif runtime.should_restart(c):
-            yield restart_at(c, max_backoff)
+            yield restart_at(c)
     if runtime.kill_deadline is not None:
         yield runtime.kill_deadline
     if runtime.mount_pending:
@@ -69,11 +69,10 @@ def changes_at(model: ClusterModel, state: ClusterState, node: str) -> int | flo
     with nothing but the clock moved (`math.inf` if none)."""
     now = state.clock
     k = kubelet_state(state, node)
-    max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     times: list[int] = []
     cached = cached_pods(model, state, node)
     for key, runtime in k.pods.items():
-        times.extend(_pod_times(runtime, now, max_backoff, model.tick_seconds))
+        times.extend(_pod_times(runtime, now, model.tick_seconds))
         pod = cached.get(key)
         if pod is not None and pod.spec.active_deadline_seconds is not None:
             times.append(runtime.admitted_at + pod.spec.active_deadline_seconds)

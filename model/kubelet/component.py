@@ -167,7 +167,6 @@ def _enabled_admission(model: ClusterModel, state: ClusterState, node: str) -> I
 
 
 def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> Iterator[Action]:
-    max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     for key, runtime in kubelet_state(state, node).pods.sorted_items():
         errors = None
         busy = killing(runtime)
@@ -184,7 +183,7 @@ def _enabled_containers(model: ClusterModel, state: ClusterState, node: str) -> 
                     errors = config_errors_of(model, state, node, key) if errors is None else errors
                     if errors.get(c.name, "") != c.config_error:
                         yield RestartContainer(node, key, c.name)  # a new outcome: `kubelet.config`
-            elif runtime.should_restart(c) and restart_at(c, max_backoff) <= state.clock and not busy:
+            elif runtime.should_restart(c) and restart_at(c) <= state.clock and not busy:
                 yield RestartContainer(node, key, c.name)  # not while SyncPod waits for a kill: `kill`
         if runtime.mount_pending and _mount_retry_due(model, runtime, state.clock) and mounts(model, state, node, key):
             yield MountVolumes(node, key)  # a retry, and the volumes resolve now: `kubelet.volumes`
@@ -341,7 +340,6 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     active deadline falls, a node's pressure condition ends, a probe can first change something
     (`kubeprop.model.kubelet.probes`), a ConfigMap or Secret retry (`config`) or a volume's next mount
     retry (`volumes`) is due."""
-    max_backoff = int(model.parameter("crashLoopBackOffMaxSeconds"))
     times: list[int] = []
     for node in sorted(model.nodes):
         if not is_up(state, kubelet(node)):
@@ -352,7 +350,7 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
                 times.append(runtime.kill_deadline)
             times.extend(kill_deadlines(runtime))
             waiting = [c for c in (*runtime.init_containers, *runtime.containers) if not holds_back(runtime, c)]
-            times.extend(restart_at(c, max_backoff) for c in waiting
+            times.extend(restart_at(c) for c in waiting
                          if runtime.should_restart(c) and not c.config_error)
             times.extend(int(r) for c in waiting if c.config_error and (r := _retry_at(runtime, c)) != math.inf)
             if runtime.mount_pending and (r := _mount_retry_at(runtime, state.clock)) != math.inf:

@@ -9,8 +9,11 @@ node in `ClusterState.kubelets`; `kubeprop.model.kubelet.component` enables the 
 Upstream sources of the rules below:
 - container restart back-off: `pkg/kubelet/kuberuntime/kuberuntime_manager.go` doBackOff and
   `staging/src/k8s.io/client-go/util/flowcontrol/backoff.go` (initial 10 s, doubling, capped at
-  `crashLoopBackOffMaxSeconds` (upstream MaxContainerBackOff, 300 s); an entry expires when the
-  container ran for more than 2 x max (10 min) since the last restart, `hasExpired`). The first
+  `crashLoopBackOffMaxSeconds` (upstream MaxContainerBackOff, 300 s)). An entry expires 600 s after
+  its last update (`BACKOFF_EXPIRY_SECONDS`), whether that is seen at the exit time (`Next` and
+  `IsInBackOffSince` check `hasExpired(FinishedAt, lastUpdate)`) or by the clock: the kubelet's
+  housekeeping (`pkg/kubelet/kubelet_pods.go` HandlePodCleanups, every 2 s) ends with
+  `backOff.GC()`, which deletes every entry not updated for that long (`backoff_gone`). The first
   restart of a container has no back-off entry yet, so it is immediate;
 - readiness at container start: `pkg/kubelet/prober/prober_manager.go` UpdatePodStatus (a
   container with a readinessProbe starts not ready, one without is ready as soon as it runs);
@@ -53,7 +56,13 @@ if TYPE_CHECKING:
     from kubeprop.model.kubelet.logs import PodLogs
 
 BACKOFF_INITIAL_SECONDS = 10
-"""`pkg/kubelet/kubelet.go` backOffPeriod."""
+"""`pkg/kubelet/kubelet.go` containerBackOffPeriod (backOffPeriod before v1.32)."""
+
+BACKOFF_EXPIRY_SECONDS = 600
+"""How long a back-off entry lives after its last update. `pkg/kubelet/kubelet.go` NewMainKubelet
+sets `klet.backOff.HasExpiredFunc` to `eventTime.Sub(lastUpdate) > 600*time.Second` (v1.32+, with the
+KubeletCrashLoopBackOffMax gate), whatever the cap; before v1.32 client-go's default `hasExpired`,
+`> 2 * maxDuration` with the fixed 300 s MaxContainerBackOff, was the same 600 s."""
 
 _LATER = {"fingerprint": "omit-if-default"}
 """Metadata of a field added after states were recorded: left out of a fingerprint while it holds
@@ -178,26 +187,32 @@ def has_pre_stop(c: Container) -> bool:
     return isinstance(c.lifecycle, Mapping) and c.lifecycle.get("preStop") is not None
 
 
-def backoff_expired(c: ContainerRuntime, max_backoff: int) -> bool:
-    """`backoff.go` hasExpired: the entry is forgotten once `eventTime - lastUpdate > 2 x max`."""
-    return c.exited_at is not None and c.exited_at - c.backoff_updated > 2 * max_backoff
+def backoff_gone(c: ContainerRuntime, now: int) -> bool:
+    """The kubelet has no live back-off entry for the container at `now`: it never had one (`backoff`
+    0), or housekeeping's `backOff.GC()` deleted it once `now - lastUpdate > BACKOFF_EXPIRY_SECONDS`
+    (`backoff.go` GC, called from `kubelet_pods.go` HandlePodCleanups every 2 s: the model takes the
+    collection at the first whole second past the expiry, within its tick). This also covers
+    `hasExpired(FinishedAt, lastUpdate)`, which `Next` and `IsInBackOffSince` check (the container
+    ran longer than the expiry since its last restart), as `now` is never before the exit."""
+    return c.backoff == 0 or now - c.backoff_updated > BACKOFF_EXPIRY_SECONDS
 
 
-def restart_at(c: ContainerRuntime, max_backoff: int) -> int:
-    """When an exited container may restart (`doBackOff`: in back-off while
-    `now - finishedAt < backoff`)."""
+def restart_at(c: ContainerRuntime) -> int:
+    """When an exited container may restart. `doBackOff` holds it back while `IsInBackOffSince`: an
+    entry exists, it had not expired at the exit time, and `now - finishedAt < backoff`. So with an
+    entry the restart is due at the end of the back-off or once housekeeping collected the entry
+    (`backoff_gone`), whichever comes first, and never before the exit; without one, at once."""
     assert c.exited_at is not None
-    if c.backoff == 0 or backoff_expired(c, max_backoff):
+    if c.backoff == 0:
         return c.exited_at
-    return c.exited_at + c.backoff
+    return max(c.exited_at, min(c.exited_at + c.backoff, c.backoff_updated + BACKOFF_EXPIRY_SECONDS + 1))
 
 
 def restarted(c: ContainerRuntime, now: int, max_backoff: int) -> ContainerRuntime:
-    """The container restarts after its back-off; `backoff.Next` doubles the entry (or creates it)."""
-    if c.backoff == 0 or backoff_expired(c, max_backoff):
-        backoff = BACKOFF_INITIAL_SECONDS
-    else:
-        backoff = min(2 * c.backoff, max_backoff)
+    """The container restarts after its back-off: `backoff.Next` doubles the entry (capped at
+    `max_backoff`), or makes a fresh one where there is none left (`backoff_gone`): 10 s, or the cap
+    if that is less (`kubelet.go` NewMainKubelet: `if boMax < containerBackOffPeriod { base = boMax }`)."""
+    backoff = min(BACKOFF_INITIAL_SECONDS if backoff_gone(c, now) else 2 * c.backoff, max_backoff)
     c = evolve(c, restart_count=c.restart_count + 1, backoff=backoff, backoff_updated=now)
     return c.start(now)
 

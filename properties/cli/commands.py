@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kubeprop.counterexamples.check_bounds import DEFAULT_BUDGET
 from kubeprop.properties.cli.check_args import add_reduction_argument
-from kubeprop.properties.cli.flagtypes import int_in, module_name, seconds
+from kubeprop.properties.cli.flagtypes import input_path, int_in, module_name, output_path, seconds
 from kubeprop.properties.cli.schedule_progress import PROGRESS_MODES
 
 GATE_DESCRIPTION = """`kubeprop gate`: the CI gate. Fails closed.
@@ -86,13 +86,14 @@ def gate_arguments(p: argparse.ArgumentParser) -> None:
     """The arguments of `kubeprop gate`."""
     p.description = GATE_DESCRIPTION
     p.formatter_class = argparse.RawDescriptionHelpFormatter
-    p.add_argument("--config", type=Path, help="gate config file (YAML; default: the built-in corpus and a "
-                                                "bounded BFS of FeastFlow)")
+    p.add_argument("--config", type=input_path("the gate config file, or leave the flag out for the built-in "
+                                               "corpus and check"),
+                   help="gate config file (YAML; default: the built-in corpus and a bounded BFS of FeastFlow)")
     p.add_argument("--budget", type=seconds, help="seconds for all checks together (each check also has its own; "
                                                  f"a positive number up to {MAX_BUDGET_SECONDS:,.0f})")
-    p.add_argument("--junit", type=Path, help="write JUnit XML here")
-    p.add_argument("--summary", type=Path, help="write a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")
-    p.add_argument("--out", type=Path, default=Path("kubeprop-out"),  # checked with the other outputs (run_gate)
+    p.add_argument("--junit", type=output_path, help="write JUnit XML here")
+    p.add_argument("--summary", type=output_path, help="write a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")
+    p.add_argument("--out", type=output_path, default=Path("kubeprop-out"),  # checked with the others (gate_outputs)
                    help="where new counterexample files go")
     p.add_argument("--strict", action="store_true",
                    help="fail also on violations that are known upstream behaviour (by default they pass, cited)")
@@ -148,10 +149,11 @@ def replay_arguments(parser: argparse.ArgumentParser) -> None:
         "is STALE (the model or scenario changed; the trace no longer applies) and none reproduces, 2 on bad "
         "input. With --expect: 0 when every verdict matches the file's expectation, 1 otherwise."
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="counterexample files (.json)")
+    parser.add_argument("files", nargs="+", type=input_path("a counterexample file (.json)"), metavar="FILE",
+                        help="counterexample files (.json)")
     parser.add_argument("--full", action="store_true", help="show the whole state after every step")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
-    parser.add_argument("--html", type=Path, metavar="FILE",
+    parser.add_argument("--html", type=output_path, metavar="FILE",
                         help="also write a self-contained HTML page with the trace as a timeline")
     parser.add_argument("--expect", action="store_true",
                         help="judge each file against its 'expectation' (reproduces|passes), as the corpus does")
@@ -160,7 +162,8 @@ def replay_arguments(parser: argparse.ArgumentParser) -> None:
                         help="let a file's scenario import MODULE for its admission:/controllers: entries, or its "
                              "property.module (exact name; repeatable). Without it a file never runs code: "
                              "only built-in properties are found")
-    parser.add_argument("--scenario", type=Path, metavar="PATH",
+    parser.add_argument("--scenario", type=input_path("a scenario file or folder, or leave the flag out to "
+                                                      "replay each file on its own scenario"), metavar="PATH",
                         help="replay against this scenario (your own file, loaded as kubeprop check loads one) in "
                              "place of each file's; STALE if it differs from the recorded one, replayed all the "
                              "same. Without it a path-mode file whose scenario changed is STALE and not replayed")

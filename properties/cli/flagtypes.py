@@ -19,8 +19,8 @@ from kubeprop.counterexamples.check_bounds import MAX_DEPTH, MAX_STATES
 from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.counterexamples.output import OutputError, check_output_folder
 
-__all__ = ["MAX_SECONDS", "ascii_int", "depth_bound", "int_in", "module_name", "output_folder", "parse_int", "seconds",
-           "state_bound"]
+__all__ = ["MAX_SECONDS", "ascii_int", "depth_bound", "input_path", "int_in", "module_name", "output_folder",
+           "output_path", "parse_int", "seconds", "state_bound"]
 
 MAX_SECONDS = 10_000_000.0
 """The largest budget in seconds a flag accepts (about 115 days)."""
@@ -72,10 +72,32 @@ def seconds(text: str) -> float:
     return value
 
 
+def input_path(what: str) -> Callable[[str], Path]:
+    """An argparse `type=` for a path the command reads: an empty value is refused, saying what to
+    give (`what`), since `Path("")` is the working folder `.` and would be read as one."""
+    def parse(text: str) -> Path:
+        if not text:
+            raise argparse.ArgumentTypeError(f"the value is empty; give {what}")
+        return Path(text)
+    parse.__name__ = "path"
+    return parse
+
+
+def output_path(text: str) -> Path | str:
+    """An argparse `type=` for an output path the command checks itself, with its other problems
+    (`gate_outputs`, `replay --html`): a `Path`, or the empty string kept as given, so that the
+    check can say the value is empty (`Path("")` is the working folder `.`)."""
+    return Path(text) if text else text
+
+
 def output_folder(text: str) -> Path:
     """An argparse `type=` for a folder counterexample files are written to: it may not exist yet,
     but it must be a folder files can be written into, or one that can be created there
-    (`output.check_output_folder`): refused now rather than after the engines ran."""
+    (`output.check_output_folder`): refused now rather than after the engines ran. An empty value
+    is refused (`Path("")` would be the working folder)."""
+    if not text:
+        raise argparse.ArgumentTypeError("the value is empty; give a folder for counterexample files (the default "
+                                         "is kubeprop-out)")
     path = Path(text)
     try:
         check_output_folder(path)

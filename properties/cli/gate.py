@@ -4,20 +4,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import attrs
 
 from kubeprop.counterexamples.api import CheckReport, check
-from kubeprop.counterexamples.output import JUNIT_OWNER, SUMMARY_OWNER, OutputError, check_output, check_output_folder
 from kubeprop.counterexamples.printable import shown, shown_error
-from kubeprop.model.api.manifests import ManifestError, Problem
+from kubeprop.model.api.manifests import ManifestError
 from kubeprop.model.api.yamlsource import YamlError, load_yaml_documents
 from kubeprop.model.cluster.twin import CORRECT
 from kubeprop.model.errors import InputError, describe_kind
@@ -38,6 +36,7 @@ from kubeprop.properties.cli.gate_config import (
     load_config,
     resolve,
 )
+from kubeprop.properties.cli.gate_outputs import Corpus, gate_outputs, output_problems
 from kubeprop.properties.cli.gate_replay import linked_scenarios, replay_case
 from kubeprop.properties.cli.gate_report import Case, GateWarning, Tally, write_junit, write_summary
 from kubeprop.properties.cli.interrupted import Interrupted, terminated
@@ -239,14 +238,6 @@ def _verdict(spec: CheckSpec, report: CheckReport, name: str, vacuous: str | Non
     return Case(suite, name, "passed", f"held, {how}", "", seconds)
 
 
-def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None, bool]:
-    """(JUnit path, summary path, append to the summary?), each checked before any work is done."""
-    summary, append = args.summary, False
-    if summary is None and os.environ.get("GITHUB_STEP_SUMMARY"):
-        summary, append = Path(os.environ["GITHUB_STEP_SUMMARY"]), True
-    return args.junit, summary, append
-
-
 def case_line(case: Case) -> str:
     """A case's line in the log: `ok   SUITE :: NAME: MESSAGE` (`FAIL`, `ERR `, `WARN`, `skip`), and
     under a violation its `relies on:` line, indented (as `kubeprop check` prints it), then its
@@ -276,23 +267,13 @@ def _report(cases: list[Case], warnings: list[GateWarning], junit: Path | None, 
     return lines
 
 
-def _output_problems(args: argparse.Namespace, inputs: list[Path]) -> list[Problem]:
-    """Every output path the gate could not write (`--out`, `--junit`, `--summary` or
-    `$GITHUB_STEP_SUMMARY`), each named by its flag: all of them at once, before any work."""
-    junit, summary, append = _outputs(args)
-    checks: list[tuple[str, Callable[[], None]]] = [("--out", lambda: check_output_folder(args.out))]
-    if junit is not None:
-        checks.append(("--junit", lambda: check_output(junit, inputs, JUNIT_OWNER)))
-    if summary is not None:  # $GITHUB_STEP_SUMMARY is shared: appended to, whoever wrote it
-        where = "$GITHUB_STEP_SUMMARY" if append else "--summary"
-        checks.append((where, lambda: check_output(summary, inputs, None if append else SUMMARY_OWNER)))
-    problems = []
-    for flag, check_one in checks:
-        try:
-            check_one()
-        except OutputError as err:
-            problems.append(Problem(f"argument {flag}", 0, "", str(err)))
-    return problems
+def corpus_folders(config: GateConfig, base: Path, file: Path | None = None) -> list[Corpus]:
+    """The corpus folders the gate replays, each with how the config `file` names it (no output
+    goes there)."""
+    if config.corpus is None:
+        return [Corpus(BUILTIN_CORPUS, f"{BUILTIN_CORPUS} (the built-in corpus)")]
+    return [Corpus(resolve(folder, base), f"{folder} (corpus: in {file})" if file else folder)
+            for folder in config.corpus]
 
 
 def _setup(args: argparse.Namespace) -> tuple[GateConfig, Path, list[Path]]:
@@ -301,10 +282,10 @@ def _setup(args: argparse.Namespace) -> tuple[GateConfig, Path, list[Path]]:
     try:
         config, base = load_config(args.config)
     except ManifestError as err:
-        problems = list(err.problems) + _output_problems(args, [args.config] if args.config else [])
+        problems = list(err.problems) + output_problems(args, [args.config] if args.config else [])
         raise ManifestError(problems) from None
     inputs = [*([args.config] if args.config else []), *corpus_files(config, base)]
-    problems = _output_problems(args, inputs)
+    problems = output_problems(args, inputs, corpus_folders(config, base, args.config))
     if problems:
         raise ManifestError(problems)
     return config, base, inputs
@@ -314,7 +295,7 @@ def run_gate(args: argparse.Namespace) -> int:
     """Run the gate; 0 only if every case passed (skipped cases do not fail the gate)."""
     config, base, inputs = _setup(args)
     keep_hypothesis_under(args.out)
-    junit, summary, append = _outputs(args)
+    junit, summary, append = gate_outputs(args)
     cases: list[Case] = []
     warnings: list[GateWarning] = []
     printed = 0

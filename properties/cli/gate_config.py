@@ -18,7 +18,8 @@
 
 The gate fails closed, so a config that would check nothing is refused: a corpus folder that is
 missing, is not a folder or holds no `*.json` file, `corpus: []`, `checks: []` and
-`properties: []` (an empty list is not "the default": leave the field out for that), a budget that is not a finite
+`properties: []` (an empty list is not "the default": leave the field out for that), and the same
+fields left null (`checks:` with every entry commented out), a budget that is not a finite
 positive number of seconds, a depth below 1, a parameter outside its range, an unknown
 property (not built in, nor defined by the check's `propertyModules` or its scenario's
 `properties:`; the close match is named), a property module that does not import or defines no
@@ -135,6 +136,7 @@ def load_config(path: Path | None) -> tuple[GateConfig, Path]:
         if isinstance(doc.data, dict) and doc.data.get("checks") == []:
             found.append((("checks",), "lists no check; omit the field for the default (a bounded BFS of "
                                        "FeastFlow), or list at least one check"))
+        found += _null_lists(doc.data)
         for i, spec in enumerate(config.checks):
             for name, value in spec.parameters.items():
                 where = ("checks", i, "parameters", name)
@@ -145,6 +147,24 @@ def load_config(path: Path | None) -> tuple[GateConfig, Path]:
         problems += [_problem(doc, where, message) for where, message in found]
         raise ScenarioError(sorted(problems, key=lambda p: p.line))  # stable: a line's fields keep their order
     return config, path.parent
+
+
+NULL_DEFAULTS = {"checks": "the default check (a bounded BFS of FeastFlow)", "corpus": "the built-in corpus",
+                 "properties": "every property"}
+"""The list fields whose empty list is refused, and what leaving each out means (`_null_lists`)."""
+
+
+def _null_lists(data: dict[str, Any]) -> Found:
+    """`checks`, `corpus` or a check's `properties` written with no value (YAML null: `checks:` with
+    its entries commented out): refused like the empty list, since the gate fails closed — a null
+    read as "the default" would run other checks than the ones the config seemed to list."""
+    places: list[FieldPath] = [(key,) for key in ("checks", "corpus") if key in data and data[key] is None]
+    checks = data.get("checks")
+    for i, spec in enumerate(checks if isinstance(checks, list) else ()):
+        if isinstance(spec, dict) and "properties" in spec and spec["properties"] is None:
+            places.append(("checks", i, "properties"))
+    return [(where, f"is null (no value, as when every entry under it is commented out); omit the field for "
+                    f"{NULL_DEFAULTS[str(where[-1])]}, or list at least one") for where in places]
 
 
 def _problem(doc: YamlDocument, where: FieldPath, message: str) -> Problem:

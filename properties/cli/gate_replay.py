@@ -125,9 +125,11 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context(method)
 
 
-def _death(exitcode: int | None, timed_out: bool, timeout: float) -> str:
+def _death(exitcode: int | None, timed_out: bool, timeout: float, killed: bool = True) -> str:
+    """Why a replay gave no verdict: it timed out (sent nothing within `timeout`; `killed` if it was
+    still running then), died on a signal, or exited without sending its case."""
     if timed_out:
-        return f"the replay did not finish within {timeout:g} s (replayTimeout) and was killed"
+        return f"the replay did not finish within {timeout:g} s (replayTimeout){' and was killed' if killed else ''}"
     if exitcode is not None and exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
@@ -149,7 +151,7 @@ def replay_case(path: Path, allow_imports: tuple[str, ...], timeout: float,
     child.start()
     send.close()
     case: Case | None = None
-    killed = False
+    killed = late = False
     try:
         if receive.poll(timeout):
             try:
@@ -157,16 +159,18 @@ def replay_case(path: Path, allow_imports: tuple[str, ...], timeout: float,
                 case = received if isinstance(received, Case) else None
             except (EOFError, OSError, ValueError):  # the child died (or closed the pipe) without a case
                 case = None
-        child.join(max(0.0, began + timeout - time.perf_counter()) + 1.0)
+            child.join(max(0.0, began + timeout - time.perf_counter()) + 1.0)
+        else:  # nothing within replayTimeout: timed out, whatever the child does next (it may finish now)
+            late = True
     finally:
         if child.is_alive():
             killed = True
             child.kill()
-            child.join()
+        child.join()
         receive.close()
     if case is not None and child.exitcode == 0:
         return case
-    reason = _death(child.exitcode, killed, timeout)
+    reason = _death(child.exitcode, killed or late, timeout, killed)
     if case is not None:
         reason = f"{reason.replace(' without a verdict', '')} after reporting: {case.status}, {case.message}"
     return Case("corpus", path.name, "error", reason, "", time.perf_counter() - began, str(path))

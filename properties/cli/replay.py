@@ -18,7 +18,7 @@ from pathlib import Path
 from kubeprop.counterexamples import raft_trace
 from kubeprop.counterexamples.format import write_atomic
 from kubeprop.counterexamples.format_records import CounterexampleError
-from kubeprop.counterexamples.output import HTML_OWNER, check_output
+from kubeprop.counterexamples.output import HTML_OWNER, OutputError, check_output
 from kubeprop.counterexamples.printable import shown, shown_error
 from kubeprop.counterexamples.render import render_text, verdict_line
 from kubeprop.counterexamples.render_html import render_html
@@ -49,11 +49,23 @@ def _partial(results: Sequence[ReplayResult]) -> str:
     return "\n".join(["replayed before the interrupt:", *lines] if lines else ["no file replayed yet"])
 
 
+def _check_html(html: Path | str, inputs: Sequence[Path]) -> None:
+    """Refuse, before any file is replayed, an `--html` path that is empty or that the page could
+    not or must not be written to (`output.check_output`); the error names the flag."""
+    if html == "":
+        raise OutputError("argument --html: the value is empty; give a file name for the page (such as --html "
+                          "trace.html), or leave the flag out")
+    try:
+        check_output(Path(html), inputs, HTML_OWNER)
+    except OutputError as err:
+        raise OutputError(f"argument --html: {err}") from None
+
+
 def run_replay(args: argparse.Namespace) -> int:
     """Replay every file, print the renderings (or JSON), write the HTML page if asked."""
     inputs = [*args.files, *([args.scenario] if args.scenario is not None else [])]
     if args.html is not None:
-        check_output(args.html, inputs, HTML_OWNER)
+        _check_html(args.html, inputs)
     results: list[ReplayResult] = []
     rafts: list[raft_trace.RaftReplay] = []  # Raft-model traces (raft_trace.py): text and verdicts only
     errors: list[CounterexampleError] = []

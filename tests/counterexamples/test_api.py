@@ -48,6 +48,21 @@ def test_check_finds_and_records_a_violation(tmp_path: Path) -> None:
         cx.assert_discovery(report, "node-not-overcommitted")
 
 
+def test_a_failure_without_save_to_names_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trial 20: without `save_to` the failure said "reproduce with: kubeprop replay NAME.json", a
+    file `check` never wrote; it now says there is no file and how to get one."""
+    monkeypatch.chdir(tmp_path)
+    report = _rs("rs-no-expectations")
+    assert report.path is None and report.counterexample is not None
+    with pytest.raises(AssertionError) as failed:
+        cx.assert_no_discovery(report)
+    message = str(failed.value)
+    assert "counterexample  not written to a file (check() was called without save_to=)" in message
+    assert 'reproduce with: pass save_to= to check() (save_to="kubeprop-out", say)' in message
+    assert "kubeprop replay" not in message.replace("the kubeprop replay command", "")
+    assert report.counterexample.file_name not in message and list(tmp_path.iterdir()) == []
+
+
 def test_check_on_the_correct_model() -> None:
     report = _rs("correct")
     cx.assert_no_discovery(report)

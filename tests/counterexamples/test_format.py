@@ -64,8 +64,25 @@ CASES = [
     (lambda d: d["model"]["parameters"].update(bogus=1), "model.parameters.bogus: unknown parameter"),
     (lambda d: d.update(extra=1), "extra: unknown field"),
     (lambda d: d.update(expectation="maybe"), "expectation: must be one of"),
-    (lambda d: d["engine"].update(seed="x"), "engine.seed: must be integer or null"),
+    (lambda d: d["engine"].update(seed="x"), 'engine.seed: must be an integer or null, not a string ("x")'),
+    (lambda d: d["violation"].update(step=4.0), "violation.step: must be an integer, not a number (4.0)"),
+    (lambda d: d.update(lasso={"cycleStart": "1"}), 'lasso.cycleStart: must be an integer, not a string ("1")'),
 ]
+
+SCHEMA_NOT_INTEGER = "schema: must be an integer, the file format's version (this kubeprop reads versions 1 and 2 " \
+                     "and writes 2), not "
+
+
+@pytest.mark.parametrize(("value", "shown"), [("2", 'a string ("2")'), (2.0, "a number (2.0)"), (True, "a boolean "
+                                              "(true)"), (None, "null"), ([2], "an array")])
+def test_a_schema_version_that_is_no_integer_says_so(rs_counterexample: Counterexample, value: Any,
+                                                     shown: str) -> None:
+    """Trial 20: `"schema": "2"` was "version "2" … is not supported (… reads versions 1 and 2)",
+    which contradicts itself; `2.0` was read as version 2, while `violation.step: 4.0` is refused."""
+    with pytest.raises(CounterexampleError) as err:
+        loads(_edit(rs_counterexample, lambda d: d.update(schema=value)), "f.json")
+    assert str(err.value) == f"f.json: {SCHEMA_NOT_INTEGER}{shown}"
+    assert "not supported" not in str(err.value)
 
 
 @pytest.mark.parametrize(("change", "message"), CASES)

@@ -18,15 +18,32 @@ def test_corpus_items_pass_and_mismatches_fail_with_the_trace(tmp_path: Path, in
     good = next(p for p in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
                 if json.loads(p.read_text())["expectation"] == "reproduces")
     shutil.copy(good, corpus / "good.json")
-    data = json.loads(good.read_text())
-    data["expectation"] = "passes"
+    fixed = next(p for p in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
+                 if json.loads(p.read_text())["expectation"] == "passes")
+    data = json.loads(fixed.read_text())
+    data["expectation"] = "reproduces"
     (corpus / "flipped.json").write_text(json.dumps(data))
     (tmp_path / "other.json").write_text("{}")  # not in a corpus folder: not collected
     done = inner_pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "1 failed, 1 passed" in done.stdout
-    assert "expected PASSES, replay says REPRODUCES" in done.stdout
+    assert "expected REPRODUCES, replay says PASSES" in done.stdout
     assert "reproduce with: kubeprop replay" in done.stdout
+
+
+def test_a_passes_file_under_a_bug_variant_fails_naming_the_field(tmp_path: Path, inner_pytest: PytestRun) -> None:
+    """F1 (audit20b): a reproducing file flipped to `passes` under its bug variant is bad input."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    good = next(p for p in sorted(CORPUS.glob("replicaset-no-overcreation-*.json"))
+                if json.loads(p.read_text())["expectation"] == "reproduces")
+    data = json.loads(good.read_text())
+    data["expectation"] = "passes"
+    (corpus / "flipped.json").write_text(json.dumps(data))
+    done = inner_pytest(tmp_path, str(tmp_path), f"--kubeprop-corpus={corpus}")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed" in done.stdout
+    assert "model.variant: rs-no-expectations is a bug variant" in done.stdout
 
 
 def test_the_repository_corpus_passes(inner_pytest: PytestRun) -> None:

@@ -112,8 +112,10 @@ def test_cli_exit_codes(rs_counterexample: Counterexample, tmp_path: Path, capsy
 
 
 def test_cli_expect_flag(rs_counterexample: Counterexample, tmp_path: Path) -> None:
-    data = to_data(rs_counterexample)
-    data["expectation"] = "passes"
+    fixed = next(p for p in sorted((REPO / "counterexamples" / "corpus").glob("replicaset-no-overcreation-*.json"))
+                 if json.loads(p.read_text())["expectation"] == "passes")
+    data = json.loads(fixed.read_text())
+    data["expectation"] = "reproduces"  # the trace on the correct model: PASSES
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps(data))
     right = tmp_path / "right.json"
@@ -121,6 +123,10 @@ def test_cli_expect_flag(rs_counterexample: Counterexample, tmp_path: Path) -> N
                                                       '"kind": "Counterexample",\n  "expectation": "reproduces",'))
     assert main(["replay", "--expect", str(right)]) == 0
     assert main(["replay", "--expect", str(right), str(wrong)]) == 1
+    flipped = to_data(rs_counterexample)
+    flipped["expectation"] = "passes"  # under the bug variant: contradicts itself (test_passes_rule)
+    (tmp_path / "flipped.json").write_text(json.dumps(flipped))
+    assert main(["replay", "--expect", str(right), str(tmp_path / "flipped.json")]) == 2
 
 
 def test_corpus_files_meet_their_expectations() -> None:

@@ -46,9 +46,24 @@ def test_a_raft_replay_spells_each_members_role_as_kubeprop_raft_does(tmp_path: 
 
 def test_the_gate_judges_a_raft_corpus_file_by_its_expectation(tmp_path: Path) -> None:
     assert corpus_case(_raft_file(tmp_path / "raft.json"), ()).status == "passed"
+    assert corpus_case(_raft_file(tmp_path / "reproduces.json", "reproduces"), ()).status == "passed"
     flipped = corpus_case(_raft_file(tmp_path / "flipped.json", "passes"), ())
-    assert flipped.status == "failed" and flipped.message.startswith("REPRODUCES, expected PASSES")
-    assert "ElectionSafety" in flipped.detail
+    assert flipped.status == "error" and "model.variant: quorum-ceil is a bug variant" in flipped.message
+
+
+def test_a_raft_passes_file_with_a_bug_rule_under_variant_correct_is_refused(tmp_path: Path) -> None:
+    """The configuration is what a Raft replay runs: renaming the variant leaves the bug in it."""
+    data = two_leaders_in_term_1()
+    data["model"]["variant"] = "correct"
+    data["expectation"] = "passes"
+    path = tmp_path / "renamed.json"
+    path.write_text(json.dumps(data))
+    case = corpus_case(path, ())
+    assert case.status == "error", case.message
+    assert "model.parameters: the configuration sets quorum=ceil (bug variant quorum-ceil)" in case.message
+    del data["expectation"]
+    path.write_text(json.dumps(data))
+    assert raft_trace.replay(path).verdict == Verdict.REPRODUCES  # without the claim: replayed as any file
 
 
 def test_the_pytest_plugin_replays_a_raft_corpus_file(tmp_path: Path, inner_pytest: PytestRun) -> None:
@@ -58,4 +73,4 @@ def test_the_pytest_plugin_replays_a_raft_corpus_file(tmp_path: Path, inner_pyte
     _raft_file(corpus / "flipped.json", "passes")
     done = inner_pytest(tmp_path, str(corpus), f"--kubeprop-corpus={corpus}")
     assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
-    assert "expected PASSES, replay says REPRODUCES" in done.stdout
+    assert "model.variant: quorum-ceil is a bug variant" in done.stdout

@@ -178,6 +178,30 @@ def test_liveness_failure_restarts_with_crashloop_backoff() -> None:
     assert c.running and c.restart_count == 2 and c.backoff == 20
 
 
+def _crashed(state: ClusterState, at: int) -> ClusterState:
+    k = crash_container(kl.kubelet_state(state, NODE), POD, "app", at)
+    assert k is not None
+    return attrs.evolve(state, clock=at, kubelets=state.kubelets.set(NODE, k))
+
+
+def test_a_crashed_container_restarts_once_its_entry_is_collected() -> None:
+    """audit20a F1 through the kubelet: restarted at 0 with a 300 s entry, crashed at 400. Housekeeping's
+    `backOff.GC()` drops the entry past 600 s, so the restart is enabled, and a timer due, at 601, not
+    at 700, and it gets a fresh 10 s entry (`runtime.backoff_gone`)."""
+    model = make_model()
+    state = run_ready(model, bound_state(model))
+    state = step(model, _crashed(state, 0), kl.RestartContainer(NODE, POD, "app"))  # first: no back-off
+    c = runtime(state).containers[0]
+    state = attrs.evolve(state, kubelets=state.kubelets.set(NODE, kl.kubelet_state(state, NODE).with_pod(
+        POD, runtime(state).with_container(attrs.evolve(c, backoff=300, backoff_updated=0)))))
+    state = _crashed(state, 400)
+    assert kl.next_timer(model, state) == 601
+    assert kl.RestartContainer(NODE, POD, "app") not in list(kl.enabled(model, attrs.evolve(state, clock=600)))
+    state = step(model, attrs.evolve(state, clock=601), kl.RestartContainer(NODE, POD, "app"))
+    c = runtime(state).containers[0]
+    assert c.running and c.backoff == 10 and c.backoff_updated == 601
+
+
 def test_graceful_deletion_ends_with_the_pod_gone() -> None:
     model = make_model()
     state = run_ready(model, bound_state(model))

@@ -19,9 +19,11 @@ SHOWN = "x.json: ok\\x0a\\x0agate: 40 of 40 cases held; PASSED\\x0a\\x0a\\u202e.
 
 
 def _forged_corpus(tmp_path: Path) -> Path:
+    """The corpus's `passes` file (the correct model) flipped to `reproduces`: it replays, and fails."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    data = SOURCE.read_text().replace('"expectation": "reproduces"', '"expectation": "passes"')
+    [fixed] = [p for p in sorted(SOURCE.parent.glob("*.json")) if '"expectation": "passes"' in p.read_text()]
+    data = fixed.read_text().replace('"expectation": "passes"', '"expectation": "reproduces"')
     (corpus / FORGED).write_text(data)
     return corpus
 

@@ -107,15 +107,29 @@ def test_lasso_file_replays_and_shows_where_the_cycle_closes(rules_on_path: None
     assert "⟲ cycle starts" in text and "⟲ cycle closes" in text and "repeat forever" in text
 
 
-def test_a_lasso_that_does_not_close_passes(rules_on_path: None, tmp_path: Path) -> None:
-    """A cycle cut short no longer closes: replay says the oscillation is gone (PASSES)."""
+def test_a_lasso_that_does_not_close_is_stale(rules_on_path: None, tmp_path: Path) -> None:
+    """A cycle cut short no longer closes: its cycle property is not judged, so replay cannot say the
+    oscillation is gone — STALE naming lasso.cycleStart, never PASSES (audit20b F2)."""
     report = check(HPA / "queueing.yaml", engine="lasso", budget=60, save_to=tmp_path)
     assert report.counterexample is not None
     ce = report.counterexample
     cut = attrs.evolve(ce, actions=ce.actions[:-1], fingerprints=ce.fingerprints[:-1],
                        violation=attrs.evolve(ce.violation, step=len(ce.actions) - 1))
     result = replay(cut, allow_imports=USER_MODULES)
-    assert result.verdict == Verdict.PASSES and result.closure is not None and not result.closure.closes
+    assert result.verdict == Verdict.STALE and result.closure is not None and not result.closure.closes
+    assert result.reason.startswith("lasso.cycleStart: the cycle") and "was not judged" in result.reason
+    assert "holds" not in result.reason
+    assert ce.cycle_start is not None
+    moved = attrs.evolve(ce, cycle_start=ce.cycle_start + 45, expectation="passes")  # audit20b L1
+    result = replay(moved, allow_imports=USER_MODULES)
+    assert result.verdict == Verdict.STALE and result.meets_expectation is False
+    assert result.reason.startswith(f"lasso.cycleStart: the cycle (steps {ce.cycle_start + 46}–{len(ce.actions)}) "
+                                    "does not close"), result.reason
+    assert "although every state has its recorded fingerprint" in result.reason
+    last = attrs.evolve(cut, fingerprints=(*cut.fingerprints[:-1], "0" * 16))  # the last state "changed"
+    result = replay(last, allow_imports=USER_MODULES)
+    assert result.verdict == Verdict.STALE and "trace shows no cycle any more" in result.reason, result.reason
+    assert f"in trace[{len(cut.actions) - 1}].fingerprint" in result.reason
 
 
 def test_version_1_files_are_read_and_bad_lassos_named(tmp_path: Path) -> None:
