@@ -21,8 +21,8 @@ correct model that upstream does not share is a model bug, to be fixed in the mo
 This module holds the entries, the matching and the recognizers of an etcd restore's rewinds and of
 zero-grace deletes; the other recognizers live by the component whose race they recognize:
 `upstream_behaviour_controllers` (Deployment, ReplicaSet, node lifecycle), `_scheduler`,
-`_kubelet` (creator-bound pods), `_releases` (releases other than v1.33) and `_restore` (a restore
-that skips part of the documented procedure).
+`_kubelet` (creator-bound pods), `_releases` (releases other than v1.33), `_restore` (a restore
+that skips part of the documented procedure) and `_statefulset` (a set waiting on a stale claim).
 """
 
 from __future__ import annotations
@@ -100,6 +100,12 @@ from kubeprop.properties.upstream_behaviour_scheduler import (
     bind_timeout_then_reused,
     decided_on_stale_node_cache,
     node_changed_after_decision,
+)
+from kubeprop.properties.upstream_behaviour_statefulset import (
+    STALE_CLAIM_CITATIONS,
+    STALE_CLAIM_PROPERTIES,
+    STALE_CLAIM_SUMMARY,
+    stale_claim_stall,
 )
 from kubeprop.properties.upstream_twin import judged, states_of, without_variant
 
@@ -344,6 +350,9 @@ KNOWN: tuple[UpstreamBehaviour, ...] = (
     *(UpstreamBehaviour(name="etcd-restore-stalls-until-resync", property=prop, summary=RESTORE_RESYNC_SUMMARY,
                         citations=RESTORE_RESYNC_CITATIONS, recognize=restore_stalls_until_resync)
       for prop in ("deployments-complete", "workloads-ready")),
+    *(UpstreamBehaviour(name="statefulset-stale-claim-stalls-until-resync", property=prop,
+                        summary=STALE_CLAIM_SUMMARY, citations=STALE_CLAIM_CITATIONS, recognize=stale_claim_stall)
+      for prop in STALE_CLAIM_PROPERTIES),
     UpstreamBehaviour(name="creator-bound-pods-overcommit-node", property="node-not-overcommitted",
                       summary=CREATOR_BOUND_SUMMARY, citations=CREATOR_BOUND_CITATIONS,
                       recognize=creator_bound_pods_overcommit),

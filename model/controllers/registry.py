@@ -12,6 +12,7 @@ Each knob that a bug-catalogue variant turns is an ordinary parameter here (docs
 | `rolloutUnavailableOneWhenBothZero` | true | rollout-fencepost |
 | `statefulSetReplaceTerminatingPods` | false | sts-split-brain |
 | `maxUnavailableStatefulSet` | false (v1.33; true from v1.35) | — (a release: docs/release.md) |
+| `statefulSetResyncSeconds` | 0 (v1.15 and later; 30 in v1.14 and before) | — (a release: docs/release.md) |
 | `endpointsIncludeTerminating` | false | endpoints-terminating |
 | `endpointsReadinessSource` | ready-condition | endpoints-liveness (`containers-running`) |
 | `endpointsStaleCacheTracking` | true (v1.31+) | endpoints-stale-cache (`false`: v1.30 and before) |
@@ -61,7 +62,8 @@ def default_controllers(parameters: Mapping[str, Any], custom_resources: Iterabl
             requeue_at_next_availability=bool(parameters["replicaSetRequeueAtNextAvailability"]),
         ),
         StatefulSetController(replace_terminating_pods=bool(parameters["statefulSetReplaceTerminatingPods"]),
-                              max_unavailable_gate=bool(parameters["maxUnavailableStatefulSet"])),
+                              max_unavailable_gate=bool(parameters["maxUnavailableStatefulSet"]),
+                              resync_period=int(parameters["statefulSetResyncSeconds"])),
         EndpointsController(include_terminating=include_terminating, readiness_source=readiness,
                             track_stale=bool(parameters["endpointsStaleCacheTracking"])),
         EndpointSliceController(

@@ -5,18 +5,24 @@ Upstream a handler registered with `AddEventHandlerWithResyncPeriod(handler, per
 `shouldResync`/`determineNeedsResync`; the reflector's `resyncCheckPeriod` becomes the smallest
 period registered before the informer starts) is handed every object of the informer's cache again
 as an update of the object to itself (`DeltaFIFO.Resync`, a `Sync` delta; `processDeltas` calls
-`OnUpdate(old, new)` with the same object) once per period. The StatefulSet controller registers its
-set handler so, with `statefulSetResyncPeriod` = 30 s (`pkg/controller/statefulset/stateful_set.go`
-NewStatefulSetController: `setInformer.Informer().AddEventHandlerWithResyncPeriod(..., statefulSetResyncPeriod)`;
-its UpdateFunc enqueues the set whatever changed), and relies on it: it has no handler for its
-claims ("TODO: Watch volumes"), so a sync that waits on a claim — PodClaimIsStale, a claim being
-deleted, the owner references of claims created in the same sync ("set on a later sync") — is taken
-up again by the resync. Without it the model's set waits for ever where upstream's acts within 30 s
-(tests/model/data/resync/sts-stale-claim.yaml: a claim still owned by an earlier pod `kv-0`; the
-garbage collector deletes it, no event reaches the set, and `workloads-ready` failed on a state
-upstream leaves within 30 s — a convergence false alarm). Its pod handler has no resync (and
-`updatePod` ignores updates of an unchanged resourceVersion: "Periodic resync will send update
-events for all known pods").
+`OnUpdate(old, new)` with the same object) once per period. Up to v1.14 the StatefulSet controller
+registered its set handler so, with `statefulSetResyncPeriod` = 30 s
+(`pkg/controller/statefulset/stateful_set.go` NewStatefulSetController:
+`setInformer.Informer().AddEventHandlerWithResyncPeriod(..., statefulSetResyncPeriod)`). Kubernetes PR
+#75622 (v1.15, "StatefulSet controllers no longer force a resync every 30 seconds when nothing has
+changed") registers it with `AddEventHandler`, no period: from v1.15 on, v1.33 included, only the
+shared informer factory's resync (12 to 24 h, below) re-queues a set by time alone (closed PR #127020
+discusses removing that one too). The controller has no handler for its claims ("TODO: Watch
+volumes"), so a sync that waits on a claim without an error — PodClaimIsStale, `true, nil` — is not
+taken up again until the set or one of its pods changes: after the garbage collector deletes the
+stale claim no event reaches the set, and it waits (tests/model/data/resync/sts-stale-claim.yaml:
+`workloads-ready` fails, reported as upstream behaviour `statefulset-stale-claim-stalls-until-resync`).
+A claim being deleted when a pod is created is an error upstream (createPersistentVolumeClaims), which
+the rate-limited queue retries: the controller's requeue, not a resync. The model's StatefulSet
+controller has no resync by default; `statefulSetResyncSeconds: 30` (its `resync_period`) brings back
+v1.14's, with which such a set is created within 30 s. (The twenty-third round, resync15, took the 30 s
+resync for v1.33's and the stall for a false alarm: corrected in the twenty-eighth round, sts20.) The
+pod handler has no resync (and `updatePod` ignores updates of an unchanged resourceVersion).
 
 **The model's resync (`due`)** is a wake-up of the controller (`base.next_timer`, `base.on_tick`:
 the clock's `Tick` reaches it and enqueues the key, as for `wakeup_at`) for every key of the
@@ -54,7 +60,8 @@ from kubeprop.model.state.informer import ObjectView
 __all__ = ["STATEFULSET_RESYNC_SECONDS", "due", "period"]
 
 STATEFULSET_RESYNC_SECONDS = 30
-"""`statefulSetResyncPeriod` (`pkg/controller/statefulset/stateful_set.go`)."""
+"""`statefulSetResyncPeriod` (`pkg/controller/statefulset/stateful_set.go`, v1.14 and before; removed in
+v1.15 by kubernetes PR #75622): the value of `statefulSetResyncSeconds` for those releases."""
 
 Decide = Callable[[Controller, ObjectView, str, Any, int], Reconciliation]
 """A decision of the controller, from a cache, for a key, with a memory, at a time (`base._decision`)."""

@@ -58,17 +58,26 @@ Model choices (documented deviations):
   range, as upstream's `replicas` slice, so `partition` counts from the first replica, not from
   ordinal 0, as upstream's rolling update does (`for target := len(replicas) - 1; target >=
   updateMin`).
-- The set handler's 30 s resync (`statefulSetResyncPeriod`) is a wake-up of the sets whose sync
-  would do something (`kubeprop.model.controllers.resync`): what takes up a sync that waited on a
-  claim (PodClaimIsStale, a terminating claim, the owner references of claims created in the same
-  sync), since no claim event reaches the controller.
+- No periodic resync of the sets (v1.15 and later: kubernetes PR #75622 registers the set handler
+  with `AddEventHandler`, no period; only the shared informers' 12–24 h resync is left, beyond any
+  run). There is no claim handler either ("TODO: Watch volumes"), so a sync that returns without
+  error while waiting on a claim is taken up only by the next event of the set or of its pods: a
+  missing pod whose claim still names an earlier pod (PodClaimIsStale returns `true, nil`) waits
+  after the garbage collector has deleted that claim — upstream behaviour, reported apart as
+  `statefulset-stale-claim-stalls-until-resync` (`stale_claim_wait`). A claim being deleted when
+  the pod is created is an error upstream (createPersistentVolumeClaims' aggregate error), retried
+  by the rate-limited queue: the model requeues. `resync_period` (parameter
+  `statefulSetResyncSeconds`, 0 by default) brings back the 30 s resync of v1.14 and before
+  (`statefulSetResyncPeriod`, `kubeprop.model.controllers.resync`).
 - UpdateStatefulPod only repairs the identity labels (hostname/subdomain/volumes of a pod are
   immutable, so upstream's update of them would be rejected anyway).
 - Owned pods that stop being members (name does not parse as `<set>-<n>`) are not released.
 
 The catalogue's `sts-split-brain` variant is `StatefulSetController(replace_terminating_pods=True)`:
 a terminating pod in the ordinal range is treated as gone — force-deleted (grace 0, UID
-precondition) and replaced in the same sync. The API object disappears at once, but the kubelet
+precondition: the variant's own) and replaced in the same sync. The controller's other deletes go by
+name with default options, as upstream's (`stateful_pod_control.go` realStatefulPodControlObjectManager
+DeletePod: `Delete(ctx, pod.Name, metav1.DeleteOptions{})`). The API object disappears at once, but the kubelet
 that runs the old container may not know yet (it is partitioned, or has not observed the
 deletion), so the old container keeps running while the new pod with the same identity and the
 same ReadWriteOnce claim is scheduled and started elsewhere.
@@ -100,7 +109,6 @@ from kubeprop.model.controllers.podutil import (
     pods_in,
     split_key,
 )
-from kubeprop.model.controllers.resync import STATEFULSET_RESYNC_SECONDS
 from kubeprop.model.controllers.statefulset_pod import (
     POD_INDEX_LABEL,
     POD_NAME_LABEL,
@@ -147,6 +155,8 @@ class _Sync:
     current_delta: int = 0
     requeue: bool = False
     retention_updated: set[str] = attrs.field(factory=set)
+    stale_claim: bool = False
+    """The sync stopped at a missing pod whose claim is stale (PodClaimIsStale: `true, nil`)."""
 
     @property
     def monotonic(self) -> bool:
@@ -156,21 +166,32 @@ class _Sync:
     def min_ready(self) -> int:
         return self.sts.spec.min_ready_seconds
 
-    def delete(self, pod: Pod, grace: int | None = None) -> None:
+    def delete(self, pod: Pod) -> None:
+        """DeleteStatefulPod: by name, default options (`stateful_pod_control.go` DeletePod), no
+        precondition."""
         self.requests.append(Request(
             verb="delete", user=CONTROLLER_MANAGER_USER, resource="pods", namespace=pod.metadata.namespace,
-            name=pod.metadata.name, precondition_uid=pod.metadata.uid, grace_period_seconds=grace))
+            name=pod.metadata.name))
+
+    def force_delete(self, pod: Pod) -> None:
+        """The sts-split-brain variant's delete: grace 0, with the pod's UID as precondition."""
+        self.requests.append(Request(
+            verb="delete", user=CONTROLLER_MANAGER_USER, resource="pods", namespace=pod.metadata.namespace,
+            name=pod.metadata.name, precondition_uid=pod.metadata.uid, grace_period_seconds=0))
 
     def create_claims(self, ordinal: int) -> bool:
-        """createPersistentVolumeClaims: create the absent ones; False (stop) if one is terminating."""
+        """createPersistentVolumeClaims: create every absent claim; False (stop, and requeue: the
+        aggregate error) if one is being deleted."""
+        blocked = False
         for pvc in claim_objects(self.sts, ordinal):
             cached = self.view.get(ObjectKey("persistentvolumeclaims", pvc.metadata.namespace, pvc.metadata.name))
             if cached is None:
                 self.requests.append(Request(verb="create", user=CONTROLLER_MANAGER_USER, obj=pvc))
             elif cached.metadata.deletion_timestamp is not None:
-                self.requeue = True
-                return False
-        return True
+                blocked = True
+        if blocked:
+            self.requeue = True
+        return not blocked
 
     def create_pod(self, ordinal: int) -> Pod | None:
         """CreateStatefulPod: PVCs first, then the pod, then the owner references of the claims
@@ -227,22 +248,23 @@ class StatefulSetController(ChangeHandlers, Memoryless):
     replace_terminating_pods: bool = False
     max_unavailable_gate: bool = attrs.field(default=False, metadata={"fingerprint": "omit-if-default"})
     """The MaxUnavailableStatefulSet feature gate (parameter `maxUnavailableStatefulSet`)."""
-    resync_period: int = attrs.field(default=STATEFULSET_RESYNC_SECONDS, metadata={"fingerprint": "omit-if-default"})
-    """The set handler's resync (`statefulSetResyncPeriod`, 30 s: `kubeprop.model.controllers.resync`)."""
+    resync_period: int = attrs.field(default=0, metadata={"fingerprint": "omit-if-default"})
+    """The set handler's resync in seconds (parameter `statefulSetResyncSeconds`): 0, none, from
+    v1.15 (kubernetes PR #75622); `STATEFULSET_RESYNC_SECONDS` (30) for v1.14 and before
+    (`kubeprop.model.controllers.resync`)."""
     name: str = "statefulset"
     watches: tuple[str, ...] = ("statefulsets.apps", "pods", "persistentvolumeclaims")
     identity: str = CONTROLLER_MANAGER_USER
 
     def keys_for_change(self, change: Change, view: ObjectView) -> Iterable[str]:
         """The handlers NewStatefulSetController registers (`pkg/controller/statefulset/stateful_set.go`).
-        StatefulSets: AddFunc, UpdateFunc (every update) and DeleteFunc enqueue the set, and the
-        handler is registered with `statefulSetResyncPeriod` (30 s): every set is enqueued again
-        every 30 s (`resync_period`, `kubeprop.model.controllers.resync`: the wake-ups of the sets
-        whose sync would do something). Pods: addPod, updatePod, deletePod
+        StatefulSets: AddFunc, UpdateFunc (every update) and DeleteFunc enqueue the set; the
+        handler is registered with `AddEventHandler`, no period of its own (v1.15 and later;
+        before, `statefulSetResyncPeriod` 30 s: `resync_period`). Pods: addPod, updatePod, deletePod
         (`kubeprop.model.controllers.handlers`: the resolved controlling set, or for an orphan every
         set whose selector matches it, getStatefulSetsForPod). PersistentVolumeClaims: a lister only
-        (`pvcListerSynced`), no handler ("TODO: Watch volumes"): a sync that waits on a claim is
-        taken up again by the resync."""
+        (`pvcListerSynced`), no handler ("TODO: Watch volumes"): a sync that waited on a claim
+        without an error is not taken up by the claim's events."""
         obj = change.object
         if isinstance(obj, StatefulSet):
             return (f"{obj.metadata.namespace}/{obj.metadata.name}",)
@@ -252,10 +274,23 @@ class StatefulSetController(ChangeHandlers, Memoryless):
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
         """syncStatefulSet: claim pods, run updateStatefulSet, then write the status."""
+        sync = self._sync(view, key, now)
+        if sync is None:
+            return Reconciliation(memory=memory)
+        return Reconciliation(tuple(sync.requests), memory, sync.requeue)
+
+    def stale_claim_wait(self, view: ObjectView, key: str, now: int) -> bool:
+        """Whether a sync of `key` from `view` stops at a missing pod whose claim is stale
+        (PodClaimIsStale): it returns without error, so nothing requeues the set."""
+        sync = self._sync(view, key, now)
+        return sync is not None and sync.stale_claim and not sync.requeue
+
+    def _sync(self, view: ObjectView, key: str, now: int) -> _Sync | None:
+        """The plan of one sync of `key` (requests, requeue), or None: the set is not cached."""
         namespace, name = split_key(key)
         sts = view.get(ObjectKey("statefulsets.apps", namespace, name))
         if not isinstance(sts, StatefulSet):
-            return Reconciliation(memory=memory)
+            return None
         members = [p for p in pods_in(view, namespace) if parent_and_ordinal(p.metadata.name)[0] == name]
         claimed = claim(sts, sts.spec.selector, members, "pods")
         pods = [p for p in claimed.owned if isinstance(p, Pod)]
@@ -267,7 +302,7 @@ class StatefulSetController(ChangeHandlers, Memoryless):
         if _inconsistent(sts.status, status):
             updated = evolve(sts, status=status)
             sync.requests.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=updated))
-        return Reconciliation(tuple(sync.requests), memory, sync.requeue)
+        return sync
 
     @staticmethod
     def _partition(sts: StatefulSet, pods: list[Pod]) -> tuple[dict[int, Pod], list[Pod]]:
@@ -338,10 +373,11 @@ class StatefulSetController(ChangeHandlers, Memoryless):
                 sync.delete(pod)
             return True
         if pod is not None and _terminating(pod) and self.replace_terminating_pods:
-            sync.delete(pod, grace=0)
+            sync.force_delete(pod)
             pod = None
         if pod is None:
             if sync.claims_stale(ordinal):
+                sync.stale_claim = True
                 return True
             slots[index] = sync.create_pod(ordinal)
             return slots[index] is None or sync.monotonic

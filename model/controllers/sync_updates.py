@@ -11,10 +11,11 @@ informers take the factory's resync, 12 h times a random factor in [1, 2) (`--mi
 period of every handler added with `AddEventHandler`; such a handler is due at every check, so it is
 always syncing, and so is every handler before the first check, 12-24 h after the controller manager
 started (a handler registered with a resync of 0, the garbage collector's, is not syncing after it).
-Informers whose check period a controller lowered by registering a shorter resync (StatefulSets: the
-StatefulSet controller's 30 s; HorizontalPodAutoscalers: 15 s; Namespaces: `--namespace-sync-period`
-5 min) hand sync updates to that controller always, and to no other handler of theirs after the first
-check (none of the modelled controllers has one there).
+Informers whose check period a controller lowered by registering a shorter resync
+(HorizontalPodAutoscalers: 15 s; Namespaces: `--namespace-sync-period` 5 min; StatefulSets only up
+to v1.14, whose StatefulSet controller registered 30 s — since v1.15, kubernetes PR #75622, its set
+handler has no period of its own) hand sync updates to that controller always, and to no other
+handler of theirs after the first check (none of the modelled controllers has one there).
 
 So a sync update reaches every modelled handler; what it does there is the handler's own business,
 and many return at once on equal resourceVersions ("Periodic resync will send update events for all
@@ -30,7 +31,8 @@ upstream update handler does nothing with an unchanged object; every other pair 
   Deployments act (updateDeployment enqueues).
 - statefulset (`pkg/controller/statefulset/stateful_set.go`): pods ignored (updatePod returns on equal
   resourceVersions); PersistentVolumeClaims ignored (a lister only); StatefulSets act (the update
-  handler always enqueues, registered with `statefulSetResyncPeriod` 30 s).
+  handler always enqueues; registered with `AddEventHandler` from v1.15, before with
+  `statefulSetResyncPeriod` 30 s).
 - disruption (`pkg/controller/disruption/disruption.go`): pods and PodDisruptionBudgets act (updatePod,
   updateDb enqueue without comparing); ReplicaSets, Deployments and StatefulSets ignored (listers only).
 - endpoints (`pkg/controller/endpoint/endpoints_controller.go`): pods ignored (updatePod ->

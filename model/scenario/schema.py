@@ -53,6 +53,7 @@ PARAMETERS: dict[str, Any] = {
     "rolloutUnavailableOneWhenBothZero": True,
     "statefulSetReplaceTerminatingPods": False,
     "maxUnavailableStatefulSet": False,
+    "statefulSetResyncSeconds": 0,
     "endpointsIncludeTerminating": False,
     "endpointsReadinessSource": "ready-condition",
     "endpointsStaleCacheTracking": True,
@@ -120,6 +121,8 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     # each instance is a process of the model: more than a few make every state space explode
     "schedulerInstances": ParameterRange(1, 8),
     "expectationsTimeoutSeconds": ParameterRange(0, 86_400),
+    # 0: no resync (v1.15 and later); 30: statefulSetResyncPeriod of v1.14 and before
+    "statefulSetResyncSeconds": ParameterRange(0, DAY_SECONDS),
     # cmd/kube-controller-manager/app/options/endpointslicecontroller.go: minMaxEndpointsPerSlice = 1,
     # maxMaxEndpointsPerSlice = 1000
     "maxEndpointsPerSlice": ParameterRange(1, 1000),

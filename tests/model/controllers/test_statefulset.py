@@ -194,7 +194,8 @@ def test_terminating_pod_on_unreachable_node_is_not_replaced() -> None:
 def test_split_brain_variant_replaces_the_pod_before_its_kill_is_confirmed() -> None:
     store, uid = _terminating_on_lost_node()
     store, requests = reconcile(StatefulSetController(replace_terminating_pods=True), store)
-    assert [(r.verb, r.grace_period_seconds) for r in requests if r.verb == "delete"] == [("delete", 0)]
+    assert [(r.verb, r.grace_period_seconds, r.precondition_uid) for r in requests if r.verb == "delete"] == [
+        ("delete", 0, uid)]
     replacement = pod(store, "postgres-0")
     assert replacement is not None and replacement.metadata.uid != uid
     assert replacement.metadata.deletion_timestamp is None

@@ -1,6 +1,8 @@
-"""The StatefulSet controller's 30 s resync (`statefulSetResyncPeriod`,
-`kubeprop.model.controllers.resync`): a set whose sync would do something is enqueued again by the
-clock, and only then — a settled set has no such timer."""
+"""The StatefulSet controller's resync (`kubeprop.model.controllers.resync`): none by default (v1.15
+and later, kubernetes PR #75622), so a set whose last sync waited on a stale claim stays short of its
+replicas (upstream behaviour); with `statefulSetResyncSeconds: 30` (`statefulSetResyncPeriod`, v1.14
+and before) a set whose sync would do something is enqueued again by the clock, and only then — a
+settled set has no such timer."""
 
 from __future__ import annotations
 
@@ -30,13 +32,32 @@ DATA = Path(__file__).parent.parent / "data"
 STALE_CLAIM = DATA / "resync" / "sts-stale-claim.yaml"
 STS_SCALE = DATA / "sts-scale.yaml"
 CLAIM = ObjectKey("persistentvolumeclaims", "default", "data-kv-0")
+V114 = {"statefulSetResyncSeconds": 30}
+"""The parameters of a release before v1.15: the set handler's 30 s resync."""
 
 
-def test_a_set_waiting_on_a_stale_claim_is_taken_up_by_the_resync() -> None:
-    """The claim data-kv-0 still names an earlier pod: PodClaimIsStale holds kv-0 back; the garbage
-    collector deletes the claim, which enqueues no set. The resync at 30 s syncs the set: a new claim
-    and kv-0. (Before the resync was modelled the set waited for ever and `workloads-ready` failed.)"""
+def test_v133_has_no_resync_and_the_set_waits_after_the_stale_claim_is_gone() -> None:
+    """v1.33: PodClaimIsStale holds kv-0 back, the sync returns without a requeue, the garbage
+    collector deletes the claim and nothing wakes the set: the fair run ends with no pod, no claim,
+    nothing queued and no timer, and `workloads-ready` fails (reported as upstream behaviour:
+    tests/properties/test_upstream_behaviour_statefulset.py)."""
     model = build_model(load_scenario(STALE_CLAIM))
+    assert resync.period(StatefulSetController()) is None
+    state = initial_state(model)
+    run = fair_run(model, state)
+    assert not run.exhausted and run.state.store.get(CLAIM) is None and not list(run.state.store.list("pods"))
+    assert "default/kv" not in run.state.controllers["statefulset"].queue
+    assert base.next_timer(model, run.state) is None
+    found = settled_violation(model, state, select(kind="convergence"), max_steps=2000)
+    assert found is not None and found.property == "workloads-ready"
+
+
+def test_v114_a_set_waiting_on_a_stale_claim_is_taken_up_by_the_resync() -> None:
+    """`statefulSetResyncSeconds: 30` (v1.14 and before): the claim data-kv-0 still names an earlier
+    pod: PodClaimIsStale holds kv-0 back; the garbage collector deletes the claim, which enqueues no
+    set. The resync at 30 s syncs the set: a new claim and kv-0 (resync15's behaviour, kept for those
+    releases)."""
+    model = build_model(load_scenario(STALE_CLAIM), parameters=V114)
     state = initial_state(model)
     old = state.store.get(CLAIM)
     assert isinstance(old, PersistentVolumeClaim)
@@ -60,11 +81,12 @@ def _stripped(model: ClusterModel, state: ClusterState) -> ClusterState:
     return deliver_instantly(model, state, tuple(e for e in state.store.events if e.revision > before))
 
 
-def test_claim_owner_references_are_put_back_by_the_resync(tmp_path: Path) -> None:
-    """whenDeleted: Delete. A claim that loses the set's owner reference gets it back on the set's
-    next sync (UpdatePodClaimForRetentionPolicy); the claim's update enqueues no set, the resync does:
-    no key is queued, a timer is pending at the next multiple of 30 s, and the tick that reaches it
-    enqueues the set."""
+def test_v114_claim_owner_references_are_put_back_by_the_resync(tmp_path: Path) -> None:
+    """whenDeleted: Delete, `statefulSetResyncSeconds: 30`. A claim that loses the set's owner
+    reference gets it back on the set's next sync (UpdatePodClaimForRetentionPolicy); the claim's
+    update enqueues no set, the resync does: no key is queued, a timer is pending at the next
+    multiple of 30 s, and the tick that reaches it enqueues the set. Without the resync (v1.33) no
+    timer is pending: the reference comes back with the set's next event."""
     manifests = tmp_path / "manifests"
     manifests.mkdir()
     kv = (STALE_CLAIM.parent / "manifests" / "kv.yaml").read_text()
@@ -73,13 +95,15 @@ def test_claim_owner_references_are_put_back_by_the_resync(tmp_path: Path) -> No
     (manifests / "kv.yaml").write_text(claimless)
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(STALE_CLAIM.read_text())
-    model = build_model(load_scenario(scenario), parameters={"instantCaches": True})
+    v133 = build_model(load_scenario(scenario), parameters={"instantCaches": True})
+    model = build_model(load_scenario(scenario), parameters={"instantCaches": True, **V114})
     state = settle(model, initial_state(model)).state
     sts = state.store.get(ObjectKey("statefulsets.apps", "default", "kv"))
     assert isinstance(sts, StatefulSet)
     assert _owners(state) == [("StatefulSet", sts.metadata.uid)]
     stripped = _stripped(model, state)
     assert _owners(stripped) == [] and "default/kv" not in stripped.controllers["statefulset"].queue
+    assert base.next_timer(v133, settle(v133, stripped, allow_ticks=False).state) is None
     after = settle(model, stripped)
     due = stripped.clock // 30 * 30 + 30
     assert base.next_timer(model, settle(model, stripped, allow_ticks=False).state) == due
@@ -98,8 +122,8 @@ def test_a_settled_set_has_no_resync_timer() -> None:
     model, state = settled(STS_SCALE)
     assert base.next_timer(model, state) is None
     assert not any(isinstance(a, Tick) for a in actions(model, state))
-    assert list(resync.due(StatefulSetController(), state.controllers["statefulset"], state.store, state.clock,
-                           _decide)) == []
+    assert list(resync.due(StatefulSetController(resync_period=30), state.controllers["statefulset"], state.store,
+                           state.clock, _decide)) == []
 
 
 def _decide(controller: Controller, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
@@ -115,13 +139,14 @@ def test_due_skips_queued_keys_and_lands_on_the_period() -> None:
     """`resync.due`: keys not queued whose decision acts, at the next multiple of the period (a
     resync at 30 when the clock is 0 or 29, at 60 when it is 30); a queued key has none."""
     _, state = settled(STS_SCALE)
-    controller, store = StatefulSetController(), state.store
+    controller, store = StatefulSetController(resync_period=30), state.store
     idle = ControllerState()
     assert list(resync.due(controller, idle, store, 0, _acting)) == [("default/db", 30)]
     assert list(resync.due(controller, idle, store, 29, _acting)) == [("default/db", 30)]
     assert list(resync.due(controller, idle, store, 30, _acting)) == [("default/db", 60)]
     assert list(resync.due(controller, ControllerState(queue=("default/db",)), store, 0, _acting)) == []
     assert list(resync.due(StatefulSetController(resync_period=0), idle, store, 0, _acting)) == []
+    assert list(resync.due(StatefulSetController(), idle, store, 0, _acting)) == []
 
 
 class _UsersController(StatefulSetController):
@@ -132,13 +157,14 @@ class _UsersController(StatefulSetController):
 
 def test_a_users_controller_has_no_resync() -> None:
     """Only built-in controllers resync in the model (a user's informers resync every 12 to 24 h)."""
-    assert resync.period(StatefulSetController()) == 30
-    assert resync.period(_UsersController()) is None
+    assert resync.period(StatefulSetController(resync_period=30)) == 30
+    assert resync.period(_UsersController(resync_period=30)) is None
 
 
 def test_the_tick_reaching_the_resync_enqueues_the_set() -> None:
-    """`base.on_tick`: the resync's key is enqueued by the tick that reaches its time, not before."""
-    model = build_model(load_scenario(STALE_CLAIM))
+    """`base.on_tick` (`statefulSetResyncSeconds: 30`): the resync's key is enqueued by the tick that
+    reaches its time, not before."""
+    model = build_model(load_scenario(STALE_CLAIM), parameters=V114)
     state = initial_state(model)
     stalled = _stalled(model, state)
     assert stalled.clock == 0 and base.next_timer(model, stalled) == 30
