@@ -155,11 +155,12 @@ def run_portfolio(model: ClusterModel, start: ClusterState, config: EngineConfig
         spent[found.member] += decided.stats.seconds - found.result.stats.seconds
     summary = _summary(members, results, spent, decided, time.perf_counter() - began, out_of_time(deadline), why,
                        shared=_shared_part(expected, members))
-    # Found once it was made and every other lane had run its turns before it (and stopped); a member
-    # that exhausted the state space decides the run too, but found nothing.
+    # Found once it was made and every other lane had run its turns before it (`LaneReport.past`: a
+    # find there would have won; what a lane ran after them, before it heard of the find, cannot);
+    # a member that exhausted the state space decides the run too, but found nothing.
     found_after = None
     if found is not None and found.result.violation is not None:
-        found_after = max(found.seconds, *(r.ended for r in reports if r is not None))
+        found_after = max(found.seconds, *(r.past(found.position) for r in reports if r is not None))
     stats = attrs.evolve(summary.stats, found_after=found_after,
                          lanes=tuple(0.0 if r is None else r.cpu for r in reports),
                          calls=merged(*(r.calls if r is not None and r.complete else None for r in reports[1:])))

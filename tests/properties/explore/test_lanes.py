@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -224,6 +225,48 @@ def test_a_find_in_a_worker_lane_that_reports_too_late_is_kept(clock: StepClock,
     assert 2.0 + grace(1.44) == pytest.approx(clock.now - began)  # the deadline, then the grace
     assert [proc.exitcode for proc in stopped] == [-signal.SIGTERM]
     assert no_worker_left()
+
+
+def test_found_after_is_when_the_find_was_known_to_win_not_when_the_lanes_stopped(clock: StepClock) -> None:
+    """`finder` (index 0, the worker lane) finds at its 10th step, 0.01 s in; `heavy` (index 1, the
+    calling process's lane) runs its first turn of 480 steps, 0.48 s, before it hears of the find. No
+    turn of `heavy` comes before the find's, so the find was known to win when it was made: 0.01 s,
+    not 0.48 (`LaneReport.past`); `heavy`'s figures still count the whole turn it ran."""
+    members = (fake("finder", 1.0, 10, per_step=0.001), fake("heavy", 8.0, None, per_step=0.001))
+    assert [[m.name for _, m in lane] for lane in assign(members, 2)] == [["heavy"], ["finder"]]
+    result = portfolio(members, 2)
+    assert result.violation is not None and result.violation.property == "finder"
+    assert result.stats.found_after is not None and result.stats.found_after == pytest.approx(0.01, abs=1e-6)
+    assert [p.stats.steps for p in result.stats.parts] == [10, 8 * TURN]
+    assert no_worker_left()
+
+
+def test_a_lane_is_past_a_position_once_its_turns_before_it_ended() -> None:
+    """`LaneReport.past`: the end of the lane's last turn before the position; when it stopped, if the
+    budget stopped it before that position or it is not known how far it got."""
+    from kubeprop.properties.explore.lane_turns import NEVER, LaneReport
+
+    report = LaneReport(None, {}, {}, 0.0, 2.0, turns=(((0, 0), 0.5), ((0, 2), 0.9), ((1, 0), 1.4)), reached=NEVER)
+    assert [report.past(p) for p in ((0, 0), (0, 1), (1, 0), (1, 1), NEVER)] == [0.0, 0.5, 0.9, 1.4, 1.4]
+    stopped = attrs.evolve(report, reached=(1, 0))  # the budget ran out before its turn (1, 0)
+    assert [stopped.past(p) for p in ((0, 1), (1, 0), (1, 1))] == [0.5, 0.9, 2.0]
+    assert LaneReport(None, {}, {}, 0.0, 2.0).past((0, 0)) == 2.0  # not known how far it got: when it stopped
+
+
+def test_the_coordinator_takes_every_message_already_sent() -> None:
+    """A worker lane's round and its find, sent one after the other, are both taken by one poll: the
+    calling lane, polling between its turns, then stops before its next turn rather than after it."""
+    from kubeprop.properties.explore.lane_turns import Find
+    from kubeprop.properties.explore.lanes import _Coordinator
+
+    ours, theirs = multiprocessing.get_context("fork").Pipe(duplex=True)
+    coordinator = _Coordinator([ours])
+    theirs.send(("round", (0, 35)))
+    theirs.send(("found", Find((0, 0), "around", EngineResult("around", ExitReason.VIOLATION), 0.1)))
+    coordinator.poll(0.0)
+    assert coordinator.bound == (0, 0) and coordinator.steps == [35]
+    ours.close()
+    theirs.close()
 
 
 def test_a_failing_member_in_a_worker_lane_raises_and_leaves_no_worker() -> None:
