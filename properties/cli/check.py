@@ -49,11 +49,12 @@ from kubeprop.properties.vacuity import unknown_needs
 
 def keep_hypothesis_under(out: Path) -> None:
     """Hypothesis keeps scratch files (its cache of source constants) in `.hypothesis/` of the
-    working folder; put them under the output folder instead. The example database is off
-    (`database=None`, profile kubeprop-ci)."""
-    from hypothesis.configuration import set_hypothesis_home_dir
+    working folder; put them under the output folder instead, without importing Hypothesis for a
+    check that never runs it (`hypothesis_home`). The example database is off (`database=None`,
+    profile kubeprop-ci)."""
+    from kubeprop.properties.explore.hypothesis_home import keep_under
 
-    set_hypothesis_home_dir(out / ".hypothesis")
+    keep_under(out / ".hypothesis")
 
 
 def chosen_bounds(args: argparse.Namespace, scenario: Scenario) -> CheckBounds:

@@ -8,6 +8,7 @@ least position found wins — is `lanes.py`, which also exports these names.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,13 +23,16 @@ from kubeprop.properties.explore.slicing import Limit, Sliced, out_of_time
 if TYPE_CHECKING:
     from kubeprop.properties.explore.portfolio import Member
 
-__all__ = ["Find", "Lane", "LaneReport", "Position"]
+__all__ = ["NEVER", "Find", "Lane", "LaneReport", "Position"]
 
 Position = tuple[int, int]
 """A turn's place in the one-process portfolio's order: (round, the member's index in the portfolio)."""
 
 BEFORE: Position = (-1, -1)
 """Before every turn."""
+
+NEVER: Position = (sys.maxsize, 0)
+"""After every turn."""
 
 Tally = tuple[tuple[Position, Any], ...]
 """A member's search on past known upstream behaviour (`upstream_behaviour_search.SearchPast.part`):
@@ -65,6 +69,21 @@ class LaneReport:
     calls: Calls = ()
     """A worker lane's property calls (`calls.since`; the calling process's lane: none, its
     process's calls are counted where the engine ran, `runner.run_engine`)."""
+    turns: tuple[tuple[Position, float], ...] = ()
+    """Each turn the lane ran (a member sitting out included), with when it ended (seconds into
+    the portfolio), in order."""
+    reached: Position = BEFORE
+    """The position of the first turn the lane did not run (`NEVER`: it ran every turn of its
+    members; `BEFORE`: not known, a worker lane that did not report)."""
+
+    def past(self, position: Position) -> float:
+        """When the lane had run every one of its turns before `position` (seconds into the
+        portfolio; 0.0 if it has none): the end of its last turn before it — or, if the lane
+        stopped before it got there (the budget spent) or is not known to have got there, when
+        it stopped (`ended`)."""
+        if self.reached < position:
+            return self.ended
+        return max((at for where, at in self.turns if where < position), default=0.0)
 
 
 class Lane:
@@ -88,6 +107,7 @@ class Lane:
         self.tallies: dict[str, list[tuple[Position, Any]]] = {}
         self.cpu = 0.0
         self.steps = 0
+        self.turns: list[tuple[Position, float]] = []
 
     def pending(self) -> Position | None:
         """The position of the next turn, or None when the lane is over (a find, every member
@@ -106,6 +126,7 @@ class Lane:
         name = member.name
         self.credit[name] += self.turn * member.weight
         if self.credit[name] < 1:
+            self.turns.append((position, time.perf_counter() - self.began))
             return  # it went past its share in an earlier turn (a run it could not pause)
         cpu, now = time.process_time(), time.perf_counter()
         limit = Limit(steps=round(self.credit[name]), until=self.deadline)
@@ -115,6 +136,7 @@ class Lane:
         self.steps += limit.used
         before, self.spent[name] = self.spent[name], self.spent[name] + time.perf_counter() - now
         self.cpu += time.process_time() - cpu
+        self.turns.append((position, time.perf_counter() - self.began))
         if result is None:
             return
         self.results[name] = result
@@ -173,7 +195,14 @@ class Lane:
             self.close()
         self.cpu += time.process_time() - cpu
         return LaneReport(self.find, dict(self.results), dict(self.spent), self.cpu, ended,
-                          tallies={name: tuple(tally) for name, tally in self.tallies.items()})
+                          tallies={name: tuple(tally) for name, tally in self.tallies.items()},
+                          turns=tuple(self.turns), reached=self._reached())
+
+    def _reached(self) -> Position:
+        """The position of the first turn the lane did not run (`NEVER`: every member finished)."""
+        if len(self.results) == len(self.members):
+            return NEVER
+        return self.round, self.members[self.at][0]
 
     def close(self) -> None:
         """Abandon the members still running (on an error)."""

@@ -37,6 +37,7 @@ from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.calls import OutOfBudget
+from kubeprop.properties.explore import hypothesis_home
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import (
     ActionFilter,
@@ -52,6 +53,8 @@ from kubeprop.properties.explore.progress import EngineProgress, Ticker
 from kubeprop.properties.explore.shrink import Judge, shrink_within
 from kubeprop.properties.explore.slicing import ActiveTimer, Sliced, SliceGen, Slicer, out_of_time, run_sliced
 from kubeprop.properties.registry import Property, Violation
+
+hypothesis_home.apply()  # the folder `kubeprop check` chose for Hypothesis' files, if it did
 
 CI_PROFILE = "kubeprop-ci"
 BATCH = 10

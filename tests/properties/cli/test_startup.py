@@ -94,6 +94,19 @@ def test_a_cluster_check_does_not_import_the_raft_explorer(tmp_path: Path) -> No
     assert [m for m in ("kubeprop.properties.cli.raft", "kubeprop.properties.explore.raft") if m in modules] == []
 
 
+def test_a_check_found_before_the_hypothesis_member_runs_does_not_import_hypothesis(tmp_path: Path) -> None:
+    """`kubeprop check` puts Hypothesis' files under `--out` without importing Hypothesis
+    (`hypothesis_home`): a check whose find comes in the first turns — scheduler-ignores-taints on
+    FeastFlow, in the expected run — never runs the Hypothesis member, the last of a round, and
+    never pays for the import (before: `keep_hypothesis_under` imported it for every check)."""
+    code, modules, done = _run(tmp_path, "check", "--variant", "scheduler-ignores-taints", "--property",
+                               "scheduler-decisions-sound", "--budget", "60", "--out", str(tmp_path / "out"),
+                               "--progress", "none")
+    assert code == 1 and "VIOLATED" in done.stdout
+    assert "kubeprop.properties.explore.hypothesis_home" in modules
+    assert [m for m in modules if m == "hypothesis" or m.startswith("hypothesis.")] == []
+
+
 def test_kubeprop_help_golden(tmp_path: Path) -> None:
     """`kubeprop --help` at 80 columns: every subcommand with its one-line help."""
     _, _, done = _run(tmp_path, "--help")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -226,6 +227,48 @@ def test_a_find_in_a_worker_lane_that_reports_too_late_is_kept(clock: StepClock,
     assert no_worker_left()
 
 
+def test_found_after_is_when_the_find_was_known_to_win_not_when_the_lanes_stopped(clock: StepClock) -> None:
+    """`finder` (index 0, the worker lane) finds at its 10th step, 0.01 s in; `heavy` (index 1, the
+    calling process's lane) runs its first turn of 480 steps, 0.48 s, before it hears of the find. No
+    turn of `heavy` comes before the find's, so the find was known to win when it was made: 0.01 s,
+    not 0.48 (`LaneReport.past`); `heavy`'s figures still count the whole turn it ran."""
+    members = (fake("finder", 1.0, 10, per_step=0.001), fake("heavy", 8.0, None, per_step=0.001))
+    assert [[m.name for _, m in lane] for lane in assign(members, 2)] == [["heavy"], ["finder"]]
+    result = portfolio(members, 2)
+    assert result.violation is not None and result.violation.property == "finder"
+    assert result.stats.found_after is not None and result.stats.found_after == pytest.approx(0.01, abs=1e-6)
+    assert [p.stats.steps for p in result.stats.parts] == [10, 8 * TURN]
+    assert no_worker_left()
+
+
+def test_a_lane_is_past_a_position_once_its_turns_before_it_ended() -> None:
+    """`LaneReport.past`: the end of the lane's last turn before the position; when it stopped, if the
+    budget stopped it before that position or it is not known how far it got."""
+    from kubeprop.properties.explore.lane_turns import NEVER, LaneReport
+
+    report = LaneReport(None, {}, {}, 0.0, 2.0, turns=(((0, 0), 0.5), ((0, 2), 0.9), ((1, 0), 1.4)), reached=NEVER)
+    assert [report.past(p) for p in ((0, 0), (0, 1), (1, 0), (1, 1), NEVER)] == [0.0, 0.5, 0.9, 1.4, 1.4]
+    stopped = attrs.evolve(report, reached=(1, 0))  # the budget ran out before its turn (1, 0)
+    assert [stopped.past(p) for p in ((0, 1), (1, 0), (1, 1))] == [0.5, 0.9, 2.0]
+    assert LaneReport(None, {}, {}, 0.0, 2.0).past((0, 0)) == 2.0  # not known how far it got: when it stopped
+
+
+def test_the_coordinator_takes_every_message_already_sent() -> None:
+    """A worker lane's round and its find, sent one after the other, are both taken by one poll: the
+    calling lane, polling between its turns, then stops before its next turn rather than after it."""
+    from kubeprop.properties.explore.lane_turns import Find
+    from kubeprop.properties.explore.lanes import _Coordinator
+
+    ours, theirs = multiprocessing.get_context("fork").Pipe(duplex=True)
+    coordinator = _Coordinator([ours])
+    theirs.send(("round", (0, 35)))
+    theirs.send(("found", Find((0, 0), "around", EngineResult("around", ExitReason.VIOLATION), 0.1)))
+    coordinator.poll(0.0)
+    assert coordinator.bound == (0, 0) and coordinator.steps == [35]
+    ours.close()
+    theirs.close()
+
+
 def test_a_failing_member_in_a_worker_lane_raises_and_leaves_no_worker() -> None:
     members = (fake("heavy", 8.0, None, per_step=0.001), fake("broken", 1.0, None, fail=ValueError("boom")))
     with pytest.raises(LaneError, match="boom"):
@@ -268,11 +311,11 @@ def test_ctrl_c_while_shrinking_keeps_the_find_unshrunk(lanes: int, monkeypatch:
 def test_lanes_are_balanced_by_cpu_per_round_deterministically() -> None:
     lanes = assign(MEMBERS, 2)
     assert [[m.name for _, m in lane] for lane in lanes] == [
-        ["perturb", "bfs", "hypothesis"], ["around", "faults", "pct", "walk"]]
+        ["perturb", "hypothesis"], ["around", "faults", "pct", "walk", "bfs"]]
     three = assign(MEMBERS, 3)
     assert sorted(i for lane in three for i, _ in lane) == list(range(len(MEMBERS)))
-    assert [round(sum(m.weight * m.cost for _, m in lane), 2) for lane in three] == [8.5, 4.55, 4.2]
-    assert [round(sum(m.weight * m.cost + m.first for _, m in lane), 2) for lane in three] == [16.5, 15.55, 16.2]
+    assert [round(sum(m.weight * m.cost for _, m in lane), 2) for lane in three] == [12.0, 5.75, 3.5]
+    assert [round(sum(m.weight * m.cost + m.first for _, m in lane), 2) for lane in three] == [17.5, 17.75, 17.0]
     assert len(assign(MEMBERS, 20)) == len(MEMBERS)
     assert [len(assign(MEMBERS, k)) for k in (1, 4, 7)] == [1, 4, 7]
 
