@@ -44,7 +44,7 @@ from kubeprop.model.api.yamlsource import file_kind
 from kubeprop.model.errors import InputError
 
 __all__ = ["HTML_OWNER", "JSON_OWNER", "JUNIT_OWNER", "SUMMARY_OWNER", "OutputError", "append_text", "check_output",
-           "check_output_folder", "folder_link", "missing_folder", "replace_file", "write_text"]
+           "check_output_folder", "file_identity", "folder_link", "missing_folder", "replace_file", "write_text"]
 
 HTML_OWNER = '<meta name="generator" content="kubeprop">'
 """The marker of an HTML page kubeprop wrote (`render_html`)."""
@@ -101,7 +101,9 @@ def _umask() -> int:
     return mask
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of what `path` names, links followed (None: nothing there): two paths
+    name the same file or folder when their identities are equal."""
     try:
         info = os.stat(path)
     except (OSError, ValueError):
@@ -181,7 +183,7 @@ def check_output(path: Path, inputs: Iterable[Path] = (), owner: str | None = No
     if stat.S_ISREG(mode):
         same = {(info.st_dev, info.st_ino)}
         for source in inputs:
-            if _identity(source) in same:
+            if file_identity(source) in same:
                 raise _fail(path, f"it is the input file {source}; an output never overwrites an input")
         refusal = None if owner is None else _not_owned(path, owner)
         if refusal is not None:

@@ -27,6 +27,7 @@ from kubeprop.counterexamples.output import (
     OutputError,
     check_output,
     check_output_folder,
+    file_identity,
 )
 from kubeprop.model.api.manifests import Problem
 
@@ -82,23 +83,15 @@ def _outputs(args: argparse.Namespace) -> list[GateOutput]:
     return found
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    try:
-        info = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return info.st_dev, info.st_ino
-
-
 def _in_corpus(output: GateOutput, corpus: Corpus) -> str | None:
     """Why `output` must not be written (None: it may): it is `corpus`'s folder (`--out`), or lies in
     it, judged by what the path resolves to (links and `..` followed) and by the folders' identity."""
-    folder = _identity(corpus.path)
+    folder = file_identity(corpus.path)
     if folder is None:
         return None
     place = Path(os.path.realpath(output.path))
     for above in (place, *place.parents):
-        if _identity(above) != folder:
+        if file_identity(above) != folder:
             continue
         where = "is the corpus folder" if above == place else "is in the corpus folder"
         if output.folder:
@@ -125,9 +118,9 @@ def _same(a: Path, b: Path) -> bool:
     they resolve to)."""
     if _special(a) or _special(b):
         return False
-    found = _identity(a)
+    found = file_identity(a)
     if found is not None:
-        return found == _identity(b)
+        return found == file_identity(b)
     return os.path.realpath(a) == os.path.realpath(b)
 
 
