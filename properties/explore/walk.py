@@ -50,6 +50,7 @@ from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.errors import UserCodeError
 from kubeprop.model.state.actions import Action, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.user_code import user_frame
 from kubeprop.properties.calls import Calls, OutOfBudget, ledger, merged, since
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import (
@@ -275,6 +276,19 @@ def _serve(conn: Connection, spec: ModelSpec, start: ClusterState, config: Engin
             except Exception:  # a bug (the model's, a user's controller): the parent raises it
                 conn.send(f"walk worker: {traceback.format_exc()}")
                 return
+            except SystemExit as err:  # code it ran called sys.exit outside the user-code boundaries
+                conn.send(f"walk worker: {_stray_exit(err)}")
+                return
+
+
+def _stray_exit(err: SystemExit) -> str:
+    """What a walk worker tells its parent of a `sys.exit` in code it ran (a bare `Property`, say):
+    where it was raised — not the worker's end, which the parent would see only as a lost
+    connection."""
+    frame = user_frame(err)
+    where = f" at {frame.filename}:{frame.lineno}, in {frame.name}" if frame is not None else ""
+    return (f"SystemExit({err.code!r}) raised{where}: code that kubeprop runs (a property, a controller, "
+            "environment rules) must not call sys.exit")
 
 
 WAVE = 4
@@ -341,7 +355,7 @@ def _in_order(conns: list[Connection], chunks: Iterator[range], deadline: float 
             while not conn.poll(ENGINE_EVERY):
                 waiting()
             outcome = conn.recv()
-        except EOFError:
+        except (EOFError, ConnectionResetError, BrokenPipeError):
             raise RuntimeError("a walk worker process ended unexpectedly") from None
         if isinstance(outcome, str):
             raise RuntimeError(outcome)

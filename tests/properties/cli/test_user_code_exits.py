@@ -87,6 +87,7 @@ def test_a_worker_process_that_exits_0_is_no_clean_result(engine: str, tmp_path:
                               "--progress", "none", "--out", str(tmp_path / "out"))
     assert code == 4, (out, err)
     assert "held" not in out
+    assert "SystemExit(0) raised at " in err and "exiting.py:" in err, err  # where, not a lost connection
 
 
 def test_replay_expect_reports_it_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
