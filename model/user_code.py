@@ -26,7 +26,8 @@ from typing import Any
 
 from kubeprop.model.errors import UserCodeError, describe_value
 
-__all__ = ["UserCodeError", "controller_error", "property_error", "property_returned", "returned_error", "user_frame"]
+__all__ = ["UserCodeError", "controller_error", "property_error", "property_returned", "raised_where", "returned_error",
+           "user_frame"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 KUBEPROP_ROOTS: tuple[str, ...] = tuple(str(_PACKAGE / part) + "/" for part in ("model", "properties",
@@ -56,6 +57,13 @@ PROPERTY_CONTRACT = ("a property's function takes (model, state) and returns Non
 def _outside(filename: str, roots: tuple[str, ...]) -> bool:
     path = str(Path(filename).resolve()) if not filename.startswith("<") else filename
     return not path.startswith(roots)
+
+
+def raised_where(err: BaseException) -> str:
+    """` at FILE:LINE, in FUNCTION` for the user's frame that raised `err` (`user_frame`), or "" when
+    none is the user's: the place a message about a stray `sys.exit` names."""
+    frame = user_frame(err)
+    return f" at {frame.filename}:{frame.lineno}, in {frame.name}" if frame is not None else ""
 
 
 def user_frame(err: BaseException, installed: bool = False) -> traceback.FrameSummary | None:

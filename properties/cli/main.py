@@ -213,18 +213,16 @@ def _stray_exit(command: str, err: SystemExit) -> int:
     the boundaries that report the user's code (`UserCodeError`, exit 2). Left alone, its code
     would be kubeprop's exit code, and `sys.exit(0)` would read as "held" with nothing printed: an
     internal error (exit 4) instead, naming where it was raised."""
-    from kubeprop.model.user_code import user_frame
+    from kubeprop.model.user_code import raised_where
 
     if os.environ.get("KUBEPROP_DEBUG"):
         import traceback
 
         traceback.print_exc()
-    frame = user_frame(err)
-    where = f" at {frame.filename}:{frame.lineno}, in {frame.name}" if frame is not None else ""
     sys.stderr.write(
-        f"kubeprop {command}: internal error: SystemExit({err.code!r}) raised{where} ended the command before it "
-        "finished: its exit code is not a result. Code that kubeprop runs (a property, a controller, environment "
-        "rules) must not call sys.exit. Re-run with KUBEPROP_DEBUG=1 to see the traceback.\n")
+        f"kubeprop {command}: internal error: SystemExit({err.code!r}) raised{raised_where(err)} ended the command "
+        "before it finished: its exit code is not a result. Code that kubeprop runs (a property, a controller, "
+        "environment rules) must not call sys.exit. Re-run with KUBEPROP_DEBUG=1 to see the traceback.\n")
     return ExitCode.INTERNAL
 
 

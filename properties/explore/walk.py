@@ -50,7 +50,7 @@ from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.errors import UserCodeError
 from kubeprop.model.state.actions import Action, Tick
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.model.user_code import user_frame
+from kubeprop.model.user_code import raised_where
 from kubeprop.properties.calls import Calls, OutOfBudget, ledger, merged, since
 from kubeprop.properties.explore.discoveries import Unfinished
 from kubeprop.properties.explore.engine import (
@@ -285,9 +285,7 @@ def _stray_exit(err: SystemExit) -> str:
     """What a walk worker tells its parent of a `sys.exit` in code it ran (a bare `Property`, say):
     where it was raised — not the worker's end, which the parent would see only as a lost
     connection."""
-    frame = user_frame(err)
-    where = f" at {frame.filename}:{frame.lineno}, in {frame.name}" if frame is not None else ""
-    return (f"SystemExit({err.code!r}) raised{where}: code that kubeprop runs (a property, a controller, "
+    return (f"SystemExit({err.code!r}) raised{raised_where(err)}: code that kubeprop runs (a property, a controller, "
             "environment rules) must not call sys.exit")
 
 
