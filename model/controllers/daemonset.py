@@ -103,6 +103,17 @@ class DaemonSetMemory:
     held: FrozenMap[str, int] = EMPTY
 
 
+def _not_synced(ds: DaemonSet) -> bool:
+    """syncDaemonSet's early returns for a DaemonSet it leaves alone: an empty selector, or being deleted."""
+    selector = ds.spec.selector
+    return (selector is not None and selector.is_empty()) or ds.metadata.deletion_timestamp is not None
+
+
+def _unexpired(memory: Any, now: int) -> Any:
+    """`memory` without the failed-pod back-off entries expired at `now`."""
+    return evolve(memory, backoff=FrozenMap({k: e for k, e in memory.backoff.sorted_items() if not _expired(e, now)}))
+
+
 def _expired(entry: tuple[int, int], now: int) -> bool:
     """hasExpired: the entry was last updated more than twice the maximum delay ago."""
     return now - entry[0] > 2 * BACKOFF_MAX
@@ -218,19 +229,13 @@ class DaemonSetController(ChangeHandlers):
         namespace, name = split_key(key)
         ds = view.get(ObjectKey(_DS, namespace, name))
         expectations = memory.expectations
-        memory = evolve(memory, held=memory.held.delete(key) if key in memory.held else memory.held,
-                        backoff=FrozenMap({k: e for k, e in memory.backoff.sorted_items() if not _expired(e, now)}))
+        memory = evolve(_unexpired(memory, now), held=memory.held.delete(key) if key in memory.held else memory.held)
         if not isinstance(ds, DaemonSet):
             return Reconciliation((), evolve(memory, expectations=expectations.delete(key))
                                   if key in expectations else memory)
-        selector = ds.spec.selector
-        if (selector is not None and selector.is_empty()) or ds.metadata.deletion_timestamp is not None:
+        if _not_synced(ds):
             return Reconciliation((), memory)
-        expectations = exp.observe_cache(view, key, expectations)
-        timeout = self.expectations_timeout_seconds
-        satisfied = not self.use_expectations or exp.satisfied(expectations, key, now, timeout)
-        claimed = claim(ds, selector, pods_in(view, namespace), "pods", self.identity)
-        by_node = node_pods(tuple(p for p in claimed.owned if isinstance(p, Pod)), target_node_name)
+        expectations, satisfied, claimed, by_node = self._observed(view, key, ds, expectations, now)
         nodes, hash_ = _nodes(view), template_hash(ds)
         requests = list(claimed.requests)
         plan = Plan()
@@ -257,25 +262,30 @@ class DaemonSetController(ChangeHandlers):
         """The starts of the rolling update's walk, other than "", that would make this reconcile
         replace other old pods (`daemonset_plan.walk_starts`): empty unless the reconcile reaches the
         rolling update — a RollingUpdate DaemonSet, expectations satisfied, manage with nothing to do."""
-        namespace, name = split_key(key)
-        ds = view.get(ObjectKey(_DS, namespace, name))
-        if not isinstance(ds, DaemonSet) or ds.spec.update_strategy.type != "RollingUpdate":
+        ds = view.get(ObjectKey(_DS, *split_key(key)))
+        if not isinstance(ds, DaemonSet) or ds.spec.update_strategy.type != "RollingUpdate" or _not_synced(ds):
             return ()
-        selector = ds.spec.selector
-        if (selector is not None and selector.is_empty()) or ds.metadata.deletion_timestamp is not None:
+        memory = _unexpired(memory, now)
+        _, satisfied, _, by_node = self._observed(view, key, ds, memory.expectations, now)
+        if not satisfied:
             return ()
-        memory = evolve(memory, backoff=FrozenMap({k: e for k, e in memory.backoff.sorted_items()
-                                                   if not _expired(e, now)}))
-        expectations = exp.observe_cache(view, key, memory.expectations)
-        if self.use_expectations and not exp.satisfied(expectations, key, now, self.expectations_timeout_seconds):
-            return ()
-        claimed = claim(ds, selector, pods_in(view, namespace), "pods", self.identity)
-        by_node = node_pods(tuple(p for p in claimed.owned if isinstance(p, Pod)), target_node_name)
         nodes, hash_ = _nodes(view), template_hash(ds)
         plan, _ = self._manage(ds, nodes, by_node, hash_, now, memory)
         if plan.create_on or plan.delete:
             return ()
         return walk_starts(ds, nodes, by_node, hash_, now)
+
+    def _observed(self, view: ObjectView, key: str, ds: DaemonSet, expectations: Any, now: int
+                  ) -> tuple[Any, bool, Any, dict[str, tuple[Pod, ...]]]:
+        """What a sync of `ds` reads before it plans (syncDaemonSet): its expectations with the cache
+        observed, whether they are satisfied, the claim of its pods and the claimed pods by node —
+        shared by `reconcile` and `walk_starts`, which must see the same."""
+        expectations = exp.observe_cache(view, key, expectations)
+        satisfied = not self.use_expectations or exp.satisfied(expectations, key, now,
+                                                                 self.expectations_timeout_seconds)
+        claimed = claim(ds, ds.spec.selector, pods_in(view, ds.metadata.namespace), "pods", self.identity)
+        by_node = node_pods(tuple(p for p in claimed.owned if isinstance(p, Pod)), target_node_name)
+        return expectations, satisfied, claimed, by_node
 
     def _manage(self, ds: DaemonSet, nodes: tuple[Node, ...], by_node: dict[str, tuple[Pod, ...]], hash_: str,
                 now: int, memory: DaemonSetMemory) -> tuple[Plan, DaemonSetMemory]:
