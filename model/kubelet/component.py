@@ -3,7 +3,7 @@
 This module decides which kubelet actions are enabled (`enabled`, `node_enabled`) and when its timers
 fall (`next_timer`); what each action does is in `kubeprop.model.kubelet.handlers` (`HANDLERS`), and
 the helpers both read — the kubelet's state and pod cache — in `kubeprop.model.kubelet.local`; `reset`
-is its part of a component's restart (the prober's counts start afresh).
+is its part of a component's restart (the prober's counts and the restart back-off start afresh).
 
 A kubelet reads only its own cache (`view(model, state, kubelet(node))`, pods filtered to
 `spec.nodeName == node`) and writes as `system:node:<node>`. Its actual pods and containers are a
@@ -50,7 +50,9 @@ Local actions (probes, restarts, kills, and acting on what its cache holds) happ
 is partitioned; actions that write are enabled only when `reaches_apiserver`. A partitioned
 kubelet's cache is frozen (`view` gives it the snapshot it had when cut off), so it cannot see a
 deletion made meanwhile. A kubelet *process* crash (`CrashComponent`) leaves the containers
-running: the KubeletState stands for the runtime, which the restarted kubelet rediscovers.
+running: the KubeletState stands for the runtime, which the restarted kubelet rediscovers; what lived
+only in the process's memory — the prober's counts, the volume manager's and the containers' restart
+back-off — starts afresh (`reset`).
 """
 
 from __future__ import annotations
@@ -364,17 +366,39 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
 
 
 def reset(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
-    """A kubelet process (re)starts (`RestartComponent`): its containers keep running, its prober has
-    new workers whose counts start at zero (`probes.restart_prober`), and its volume manager retries
-    the pending volumes with a fresh back-off (`restart_mounts`)."""
+    """A kubelet process (re)starts (`RestartComponent`, also `RestartNode`): its containers keep
+    running and keep their restart counts (the runtime's), its prober has new workers whose counts
+    start at zero (`probes.restart_prober`), its volume manager retries the pending volumes with a
+    fresh back-off (`restart_mounts`), and its container restart back-off starts empty
+    (`forget_backoffs`)."""
     if not component.startswith(KUBELET_PREFIX):
         return state
     node = component.removeprefix(KUBELET_PREFIX)
     k = state.kubelets.get(node)
     if not isinstance(k, KubeletState):
         return state
-    fresh = restart_mounts(restart_prober(k, state.clock), state.clock)
+    fresh = forget_backoffs(restart_mounts(restart_prober(k, state.clock), state.clock))
     return state if fresh is k else store(state, node, fresh)
+
+
+def forget_backoffs(k: KubeletState) -> KubeletState:
+    """A kubelet process that (re)starts has a new, empty container restart back-off: `klet.backOff`
+    is made in NewMainKubelet (`pkg/kubelet/kubelet.go`: `flowcontrol.NewBackOff(base, boMax)`) and
+    lives only in the process's memory (client-go `util/flowcontrol/backoff.go`: a map of entries).
+    So `doBackOff` (`pkg/kubelet/kuberuntime/kuberuntime_manager.go`) finds no entry for any exited
+    container — `IsInBackOffSince` is false — and restarts it at the first sync, where `Next` makes
+    a fresh entry (10 s, or the cap if that is less). What survives is the runtime's: the containers,
+    their exit times and restart counts (kept in the containers' labels and statuses). The model
+    drops every container's entry (`ContainerRuntime.backoff`, `backoff_updated`). A node reboot's
+    re-admitted pods start with none anyway (`logs.crash_node`)."""
+    for key, pod in k.pods.sorted_items():
+        fresh = pod
+        for c in (*pod.init_containers, *pod.containers):
+            if c.backoff or c.backoff_updated:
+                fresh = fresh.with_container(evolve(c, backoff=0, backoff_updated=0))
+        if fresh is not pod:
+            k = k.with_pod(key, fresh)
+    return k
 
 
 def restart_mounts(k: KubeletState, now: int) -> KubeletState:

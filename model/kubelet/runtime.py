@@ -14,7 +14,9 @@ Upstream sources of the rules below:
   `IsInBackOffSince` check `hasExpired(FinishedAt, lastUpdate)`) or by the clock: the kubelet's
   housekeeping (`pkg/kubelet/kubelet_pods.go` HandlePodCleanups, every 2 s) ends with
   `backOff.GC()`, which deletes every entry not updated for that long (`backoff_gone`). The first
-  restart of a container has no back-off entry yet, so it is immediate;
+  restart of a container has no back-off entry yet, so it is immediate; so is the first after the
+  kubelet process restarted, whose back-off (`klet.backOff`, made in NewMainKubelet) is in memory
+  only (`component.forget_backoffs`), while the restart count, the runtime's, goes on;
 - readiness at container start: `pkg/kubelet/prober/prober_manager.go` UpdatePodStatus (a
   container with a readinessProbe starts not ready, one without is ready as soon as it runs);
 - startup probes, of containers and sidecars alike: `prober_manager.go` isContainerStarted /
