@@ -107,6 +107,8 @@ number (`hpaTolerance`) or an integer;
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    note: str = ""
+    """Why the range is what it is, where upstream sets it: said after an integer out of range."""
 
 
 DAY_SECONDS = 86_400
@@ -135,7 +137,13 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     # the kubelet's --eviction-pressure-transition-period (5m): upstream's config defaulting turns 0
     # into the default (pkg/kubelet/apis/config/v1beta1/defaults.go), so no cluster runs without one
     "evictionPressureTransitionPeriodSeconds": ParameterRange(1, DAY_SECONDS),
-    "crashLoopBackOffMaxSeconds": ParameterRange(1, 86_400),
+    # the kubelet's crashLoopBackOff.maxContainerRestartPeriod (gate KubeletCrashLoopBackOffMax, v1.32+):
+    # pkg/kubelet/apis/config/validation/validation.go ValidateKubeletConfiguration refuses a period
+    # outside 1000..300000 ms ("must be set between 1s and 300s"); without the gate it is
+    # MaxContainerBackOff, 300 s (pkg/kubelet/kubelet.go), and setting it is refused
+    "crashLoopBackOffMaxSeconds": ParameterRange(1, 300, note=(
+        "the kubelet's crashLoopBackOff.maxContainerRestartPeriod, which its configuration validation "
+        "accepts from 1s to 300s")),
     "schedulerDisabledFilters": ParameterRange(choices=(
         "NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit",
         "PodTopologySpread", "InterPodAffinity")),
@@ -199,7 +207,7 @@ def _integer_problem(value: Any, rng: ParameterRange) -> str | None:
     low = 0 if rng.minimum is None else rng.minimum
     high = MAX_UNRANGED_INTEGER if rng.maximum is None else rng.maximum
     if not low <= value <= high:
-        return f"must be between {low} and {high}, got {value}"
+        return f"must be between {low} and {high}, got {value}" + (f" ({rng.note})" if rng.note else "")
     return None
 
 
