@@ -17,6 +17,7 @@ from kubeprop.model.cluster.compose import step as model_step
 from kubeprop.model.cluster.drive import settle
 from kubeprop.model.kubelet import component as kl
 from kubeprop.model.kubelet.local import store
+from kubeprop.model.kubelet.logs import crash_node
 from kubeprop.model.kubelet.runtime import crash_container
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import CrashComponent, RestartComponent
@@ -96,3 +97,13 @@ def test_restart_component_of_the_kubelet_forgets_it_in_the_cluster() -> None:
     assert restart in actions(model, up)
     c = kl.kubelet_state(model_step(model, up, restart), node).pods[POD].containers[0]
     assert c.running and c.restart_count == 2 and (c.backoff, c.backoff_updated) == (10, 8)
+
+
+def test_a_node_reboot_readmits_without_back_off() -> None:
+    """CrashNode then RestartNode: the kubelet forgets its pods (`logs.crash_node`) and re-admits them
+    with new containers, none with a back-off entry; the restart count goes on from the logs."""
+    model, state = _in_back_off()
+    state = store(state, NODE, crash_node(kl.kubelet_state(state, NODE)))
+    state = step(model, state, kl.StartPod(NODE, POD))
+    c = runtime(state).containers[0]
+    assert c.running and c.restart_count == 2 and (c.backoff, c.backoff_updated) == (0, 0)
