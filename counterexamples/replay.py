@@ -19,7 +19,6 @@ catalogued bug.
 from __future__ import annotations
 
 import enum
-import importlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -46,7 +45,15 @@ from kubeprop.model.scenario.imports import NOT_FOUND_HINT
 from kubeprop.model.scenario.variants import VARIANTS, mechanism
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, Violation, did_you_mean, select
+from kubeprop.properties.registry import (
+    OPT_IN,
+    PROPERTIES,
+    Property,
+    Violation,
+    did_you_mean,
+    import_registering,
+    select,
+)
 
 
 class Verdict(enum.StrEnum):
@@ -183,7 +190,7 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
     why = ""
     if module:
         try:
-            importlib.import_module(module)
+            import_registering(module)
             return select([name])[0]
         except KeyError:
             why = "" if is_builtin(module) else f" (module {module!r}, which the file names, defines none of that name)"
