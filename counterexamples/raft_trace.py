@@ -367,7 +367,7 @@ def render_text(result: RaftReplay) -> str:
         lines.append(f"     {config.name(srv)}: {role} term {final.term[srv]} commit {final.commit[srv]}"
                      f"{' DOWN' if not final.is_up(srv) else ''} log [{log}]")
     shown = (result.violation.message if result.violation is not None
-             else f"recorded (the file's): {ce.violation.message}")
+             else f"holds now; the file records: {ce.violation.message}")
     lines += ["", f"{printable.shown(ce.property.name)}: {printable.shown(shown)}", "",
               f"reproduce with: kubeprop replay {printable.shell_word(result.file)}"]
     return "\n".join(lines) + "\n"
