@@ -31,6 +31,7 @@ from kubeprop.counterexamples.format_records import Counterexample, Counterexamp
 from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.counterexamples.recorded import (
     mismatch_reason,
+    passes_reason,
     property_mismatches,
     property_record,
     violation_mismatches,
@@ -325,7 +326,9 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     earlier = _earlier_failure(model, prop, states[:target])
     if earlier is not None:
         return result(Verdict.STALE, fails_on_the_way(name, target, *earlier))
-    return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")
+    if ce.is_lasso:
+        return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")
+    return result(Verdict.PASSES, passes_reason(name, target, ce.violation.message, drift is None))
 
 
 PASSES_VALID = ("with expectation passes the trace must replay under a model without a catalogued bug: variant "
