@@ -73,8 +73,9 @@ def _label(item: Any, index: int) -> tuple[str, tuple[str, ...]]:
     those attributes) when it has them, else (its index, ())."""
     for attrs_ in LIST_KEYS:
         values = [item.get(a) if isinstance(item, Mapping) else getattr(item, a, None) for a in attrs_]
-        if all(isinstance(v, str) and v for v in values):
-            return ":".join(values), attrs_
+        texts = [v for v in values if isinstance(v, str) and v]
+        if len(texts) == len(attrs_):
+            return ":".join(texts), attrs_
     return str(index), ()
 
 
