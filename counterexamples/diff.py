@@ -138,8 +138,8 @@ def _flatten(value: Any, prefix: str, out: dict[str, str]) -> None:
         for v, (label, by) in zip(value, _labels(value), strict=True):
             inner: dict[str, str] = {}
             _flatten(v, f"{prefix}[{label}]", inner)
-            if by and len(inner) > len(by):  # (what the label says, unless it is all there is)
-                for attr in by:
+            for n, attr in enumerate(by):  # what the label says, while two fields are left to show (an
+                if len(inner) > (1 if n == 0 else 2):  # element of two or more is one `added (…)` change)
                     inner.pop(_join(f"{prefix}[{label}]", attr), None)
             out.update(inner)
     elif isinstance(value, frozenset | set):
