@@ -217,7 +217,8 @@ def import_registering(module: str) -> ModuleType:
 def registry_kept() -> Iterator[None]:
     """The registry of properties as it is now once the block is over: what a module imported
     inside registered (`@safety` on import) is checked only there, not by every later check of
-    the same process (a gate runs several checks, and forks its corpus replays, in one)."""
+    the same process (a gate runs several checks, and forks its corpus replays, in one). A later
+    `import_registering` of such a module registers its properties again."""
     load_builtins()
     saved = dict(PROPERTIES)
     try:
