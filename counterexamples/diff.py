@@ -60,14 +60,47 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _label(item: Any, index: int) -> tuple[str, str]:
-    """How a list element is named in a path: (its name/type/key, that attribute) when it has
-    one, else (its index, "")."""
-    for attr in ("name", "type", "key"):
-        value = item.get(attr) if isinstance(item, Mapping) else getattr(item, attr, None)
-        if isinstance(value, str) and value:
-            return value, attr
-    return str(index), ""
+LIST_KEYS: tuple[tuple[str, ...], ...] = (("name",), ("type",), ("key", "effect"), ("key",))
+"""What names a list element in a path, first that the element has: a name (containers, ports,
+volumes), a type (conditions, unique by type), a taint's key and effect (a Node's taints are unique
+by the pair, `ValidateNodeTaints` in pkg/apis/core/validation/validation.go: a second taint of one
+key with another effect is another taint, not a changed effect; a toleration with both reads the
+same), a key alone. Two elements still named alike take their index too (`[name#1]`)."""
+
+
+def _label(item: Any, index: int) -> tuple[str, tuple[str, ...]]:
+    """How a list element is named in a path: (its `LIST_KEYS` values, `key:effect` for two,
+    those attributes) when it has them, else (its index, ())."""
+    for attrs_ in LIST_KEYS:
+        values = [item.get(a) if isinstance(item, Mapping) else getattr(item, a, None) for a in attrs_]
+        texts = [v for v in values if isinstance(v, str) and v]
+        if len(texts) == len(attrs_):
+            return ":".join(texts), attrs_
+    return str(index), ()
+
+
+def _labels(items: tuple[Any, ...] | list[Any]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each element's `_label`, those that two elements share with the element's index added
+    (`env[HTTP_PORT#3]`): one path never stands for two elements."""
+    labels = [_label(v, i) for i, v in enumerate(items)]
+    seen = [label for label, _ in labels]
+    return [(f"{label}#{i}", by) if by and seen.count(label) > 1 else (label, by)
+            for i, (label, by) in enumerate(labels)]
+
+
+_ZONE_KEY = re.compile(r"^(.*):\x00:(.*)$", re.DOTALL)
+"""The node lifecycle controller's zone key, `region:\\x00:zone` (`utilnode.GetZoneKey`,
+staging/src/k8s.io/component-helpers/node/topology/helpers.go; model/controllers/nodelifecycle_rules)."""
+
+
+def readable_key(key: str) -> str:
+    """A map key as a user reads it: a zone key (`_ZONE_KEY`) as its zone (`region/zone` where the
+    node has a region too), any other key as it is."""
+    zone = _ZONE_KEY.match(key)
+    if zone is None:
+        return key
+    region, name = zone.groups()
+    return f"{region}/{name}" if region else name
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, str]:
@@ -98,16 +131,16 @@ def _flatten(value: Any, prefix: str, out: dict[str, str]) -> None:
                 _flatten(getattr(value, field.name), _join(prefix, field.name), out)
     elif isinstance(value, Mapping):
         for k, v in value.items():
-            _flatten(v, _join(prefix, str(k)), out)
+            _flatten(v, _join(prefix, readable_key(str(k))), out)
     elif isinstance(value, tuple | list) and value and all(_scalar(v) for v in value):
         out[prefix] = "[" + ", ".join(_fmt(v) for v in value) + "]"
     elif isinstance(value, tuple | list):
-        for i, v in enumerate(value):
-            label, attr = _label(v, i)
+        for v, (label, by) in zip(value, _labels(value), strict=True):
             inner: dict[str, str] = {}
             _flatten(v, f"{prefix}[{label}]", inner)
-            if attr and len(inner) > 1:
-                inner.pop(_join(f"{prefix}[{label}]", attr), None)
+            for n, attr in enumerate(by):  # what the label says, while two fields are left to show (an
+                if len(inner) > (1 if n == 0 else 2):  # element of two or more is one `added (…)` change)
+                    inner.pop(_join(f"{prefix}[{label}]", attr), None)
             out.update(inner)
     elif isinstance(value, frozenset | set):
         if value:

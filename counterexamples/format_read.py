@@ -31,8 +31,8 @@ from kubeprop.counterexamples.schema_check import describe_value
 from kubeprop.counterexamples.schema_check import problems as schema_problems
 from kubeprop.counterexamples.strict_json import (
     MAX_DEPTH,
-    NumberError,
     json_object,
+    number_problems,
     parse_constant,
     parse_float,
     parse_int,
@@ -223,14 +223,14 @@ def parse(text: str, file: str = "<counterexample>") -> Any:
         hint = _not_json_hint(text)
         raise CounterexampleError([Problem(file, err.lineno, "", f"not valid JSON: {err.msg} (column "
                                                                f"{err.colno}){hint}")]) from None
-    except NumberError as err:
-        raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: {err}")]) from None
     except RecursionError:
         raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: nested more than {MAX_DEPTH} "
                                                         "levels deep")]) from None
     shape = shape_problem(data)
-    if shape is not None:
-        raise CounterexampleError([Problem(file, 0, "", f"not a counterexample: {shape}")])
+    found = [Problem(file, 0, "", f"not a counterexample: {shape}")] if shape is not None else []
+    found += [Problem(file, 0, where, f"not a counterexample: {why}") for where, why in number_problems(data)]
+    if found:
+        raise CounterexampleError(found)
     return data
 
 

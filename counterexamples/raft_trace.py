@@ -35,7 +35,13 @@ from kubeprop.counterexamples.format_records import (
     ViolationRecord,
 )
 from kubeprop.counterexamples.raft_fields import action_problems, config_problems, tuples
-from kubeprop.counterexamples.recorded import PROVENANCE, mismatch_reason, property_mismatches, violation_mismatches
+from kubeprop.counterexamples.recorded import (
+    PROVENANCE,
+    mismatch_reason,
+    passes_reason,
+    property_mismatches,
+    violation_mismatches,
+)
 from kubeprop.counterexamples.replay import PASSES_VALID, Expectations, Verdict, fails_on_the_way, first_failure
 from kubeprop.counterexamples.trace import kubeprop_version, now_utc
 from kubeprop.model.api.manifests import Problem
@@ -324,8 +330,9 @@ def replay(source: Path | str | RaftCounterexample, file: str | None = None) -> 
     earlier = first_failure(lambda state: check(config, state), states[:target])
     if earlier is not None:  # every Raft check is judged on every state (a goal: reached in none)
         return RaftReplay(where, ce, Verdict.STALE, fails_on_the_way(check.name, target, *earlier), tuple(states))
-    return RaftReplay(where, ce, Verdict.PASSES, f"{check.name} now holds at step {target} (recorded: "
-                      f"{ce.violation.message})", tuple(states))
+    same = state_fingerprint(states[target]) == ce.fingerprints[target]
+    return RaftReplay(where, ce, Verdict.PASSES, passes_reason(check.name, target, ce.violation.message, same),
+                      tuple(states))
 
 
 def result_json(result: RaftReplay) -> dict[str, Any]:
@@ -367,7 +374,7 @@ def render_text(result: RaftReplay) -> str:
         lines.append(f"     {config.name(srv)}: {role} term {final.term[srv]} commit {final.commit[srv]}"
                      f"{' DOWN' if not final.is_up(srv) else ''} log [{log}]")
     shown = (result.violation.message if result.violation is not None
-             else f"recorded (the file's): {ce.violation.message}")
+             else f"holds now; the file records: {ce.violation.message}")
     lines += ["", f"{printable.shown(ce.property.name)}: {printable.shown(shown)}", "",
               f"reproduce with: kubeprop replay {printable.shell_word(result.file)}"]
     return "\n".join(lines) + "\n"

@@ -92,3 +92,16 @@ def mismatch_reason(mismatches: Sequence[Mismatch], tail: str) -> str:
     (what the replay found, in the verdict's words)."""
     listed = "; ".join(str(m) for m in mismatches)
     return f"{listed} (the file was edited, or the model changed); {tail}"
+
+
+def passes_reason(name: str, target: int, message: str, same_state: bool) -> str:
+    """Why a file PASSES, saying whether the state at its violating step is the one it records
+    (`same_state`: its fingerprint matches). A fixed model changes that state, or STALE comes
+    first; the same state now holding means the property's verdict on it changed, not the run — a
+    fixed property, or an edited file (a trace cut short, another property named): nothing replay
+    can tell apart, so it is said, never refused (docs/counterexamples.md, "Passes files")."""
+    if same_state:
+        return (f"{name} now holds at step {target}, in the very state the file records there (same fingerprint): "
+                "its verdict on that state changed, not the run — a fixed property, or an edited file (a trace cut "
+                f"short, another property named) (recorded: {message})")
+    return f"{name} now holds at step {target}, whose state differs from the recorded one (recorded: {message})"

@@ -129,13 +129,13 @@ def _violation_lines(result: ReplayResult) -> list[str]:
     step = ce.violation.step
     if result.verdict == Verdict.STALE:
         lines = [f"STALE: {shown(result.reason)}",
-                 f"recorded violation at step {step} (the file's): {shown(ce.violation.message)}"]
+                 f"the file records, at step {step}: {shown(ce.violation.message)}"]
         if result.violation is not None and result.violation.message != ce.violation.message:
             lines.append(f"the replay's at step {step}: {shown(result.violation.message)}")
         return lines
     if result.violation is None:
         return [f"{shown(ce.property.name)} holds at step {step} now.",
-                f"recorded violation (the file's): {shown(ce.violation.message)}"]
+                f"the file records: {shown(ce.violation.message)}"]
     start = ce.continuation_start
     length = (f" ({length_words(len(ce.actions), start)})" if start is not None and 0 < start < len(ce.actions)
               else "")

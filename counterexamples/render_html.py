@@ -138,7 +138,9 @@ def _section(r: int, result: ReplayResult) -> tuple[str, dict[str, Any]]:
     meta = [("file", result.file), ("property", property_words(result)), ("scenario", scenario_words(result)),
             ("variant", ce.variant), ("replayed under", under_words(replayed_under(result))),
             ("found by", provenance_words(result)),
-            ("violation", f"step {ce.violation.step}: {found}"), ("recorded", f"{ce.violation.message} (the file's)")]
+            ("violation", f"step {ce.violation.step}: {found}")]
+    if result.violation is None or found != ce.violation.message:  # (the same message once is enough)
+        meta.append(("the file records", ce.violation.message))
     if ce.cycle_start is not None:
         from kubeprop.counterexamples.lasso import closure_lines
 

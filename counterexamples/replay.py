@@ -19,7 +19,6 @@ catalogued bug.
 from __future__ import annotations
 
 import enum
-import importlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -32,6 +31,7 @@ from kubeprop.counterexamples.format_records import Counterexample, Counterexamp
 from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.counterexamples.recorded import (
     mismatch_reason,
+    passes_reason,
     property_mismatches,
     property_record,
     violation_mismatches,
@@ -46,7 +46,15 @@ from kubeprop.model.scenario.imports import NOT_FOUND_HINT
 from kubeprop.model.scenario.variants import VARIANTS, mechanism
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
-from kubeprop.properties.registry import OPT_IN, PROPERTIES, Property, Violation, did_you_mean, select
+from kubeprop.properties.registry import (
+    OPT_IN,
+    PROPERTIES,
+    Property,
+    Violation,
+    did_you_mean,
+    import_registering,
+    select,
+)
 
 
 class Verdict(enum.StrEnum):
@@ -183,7 +191,7 @@ def resolve_property(ce: Counterexample, file: str, properties: Iterable[Propert
     why = ""
     if module:
         try:
-            importlib.import_module(module)
+            import_registering(module)
             return select([name])[0]
         except KeyError:
             why = "" if is_builtin(module) else f" (module {module!r}, which the file names, defines none of that name)"
@@ -318,7 +326,9 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     earlier = _earlier_failure(model, prop, states[:target])
     if earlier is not None:
         return result(Verdict.STALE, fails_on_the_way(name, target, *earlier))
-    return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")
+    if ce.is_lasso:
+        return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")
+    return result(Verdict.PASSES, passes_reason(name, target, ce.violation.message, drift is None))
 
 
 PASSES_VALID = ("with expectation passes the trace must replay under a model without a catalogued bug: variant "

@@ -8,8 +8,10 @@ import math
 import re
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "MAX_NUMBER_DIGITS", "NumberError", "json_object", "parse_constant", "parse_float",
-           "parse_int", "shape_problem"]
+import attrs
+
+__all__ = ["MAX_DEPTH", "MAX_NUMBER_DIGITS", "BadNumber", "json_object", "number_problems", "parse_constant",
+           "parse_float", "parse_int", "shape_problem"]
 
 MAX_DEPTH = 64
 """Deepest nesting of arrays and objects a counterexample file may have (real files reach ~8)."""
@@ -18,25 +20,46 @@ MAX_NUMBER_DIGITS = 40
 """Longest number a counterexample file may write (seeds are 64-bit; steps and counts are small)."""
 
 
-class NumberError(ValueError):
-    """A number in the JSON text that no counterexample file holds."""
+@attrs.frozen
+class BadNumber:
+    """A number in the JSON text that no counterexample file holds, in place of its value: the
+    parser's hooks do not know where they are, so `number_problems` names each one's field path
+    (trial 21: `a 41-digit integer` alone did not say which field)."""
+
+    why: str
 
 
-def parse_int(text: str) -> int:
+def parse_int(text: str) -> int | BadNumber:
     if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
-        raise NumberError(f"a {len(text)}-digit integer (at most {MAX_NUMBER_DIGITS} digits)")
+        return BadNumber(f"a {len(text.lstrip('-'))}-digit integer (at most {MAX_NUMBER_DIGITS} digits)")
     return int(text)
 
 
-def parse_float(text: str) -> float:
+def parse_float(text: str) -> float | BadNumber:
     value = float(text) if len(text) <= MAX_NUMBER_DIGITS + 10 else math.inf
     if not math.isfinite(value):
-        raise NumberError(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is out of range")
+        return BadNumber(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is out of range")
     return value
 
 
-def parse_constant(text: str) -> float:
-    raise NumberError(f"{text} is not a JSON number")
+def parse_constant(text: str) -> BadNumber:
+    return BadNumber(f"{text} is not a JSON number")
+
+
+def number_problems(data: Any) -> list[tuple[str, str]]:
+    """(field path, why) for every `BadNumber` in parsed data (`violation.step`, `a 41-digit integer …`),
+    found without recursion (within `MAX_DEPTH`: deeper is `shape_problem`'s)."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if isinstance(value, BadNumber):
+            found.append((where or "(top level)", value.why))
+        elif depth < MAX_DEPTH and isinstance(value, dict):
+            stack.extend((item, depth + 1, f"{where}.{key}" if where else key) for key, item in value.items())
+        elif depth < MAX_DEPTH and isinstance(value, list):
+            stack.extend((item, depth + 1, f"{where}[{i}]") for i, item in enumerate(value))
+    return sorted(found)
 
 
 class _Duplicated(dict[str, Any]):

@@ -16,7 +16,6 @@ for a scenario the file, line and field (`properties[0]`).
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -35,6 +34,7 @@ from kubeprop.properties.registry import (
     PROPERTIES,
     Property,
     PropertyNameClash,
+    import_registering,
     refuse_builtin_name,
     select,
 )
@@ -52,7 +52,7 @@ class PropertyModuleError(UsageError, ValueError):
 
 def _import(module: str, ref: str) -> Any:
     try:
-        return importlib.import_module(module)
+        return import_registering(module)
     except ImportError as err:
         raise PropertyModuleError(f"cannot import {ref!r}: {err} (is its folder on PYTHONPATH?)") from None
     except PropertyNameClash as err:  # `@safety` with a built-in's name, as the module was imported
@@ -116,7 +116,7 @@ def find_property(source: str, name: str) -> Property:
     """The property called `name` that `source` (a `Property.source`) defines: a registered one
     after importing the module, or one the reference names."""
     module_name, _, attr = source.partition(":")
-    importlib.import_module(module_name)
+    import_registering(module_name)
     if not attr and name in PROPERTIES:
         return PROPERTIES[name]
     for prop in load_properties(source):

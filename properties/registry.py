@@ -19,9 +19,11 @@ from __future__ import annotations
 import difflib
 import importlib
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any, Generic, Literal, TypeVar
 
 import attrs
@@ -176,19 +178,47 @@ def refuse_builtin_name(prop: Property, where: str = "") -> None:
                                 "give it a name of its own")
 
 
+REGISTERED_BY: dict[str, dict[str, Property]] = {}
+"""Module → the properties registering it registered (`Property.source`'s module), by name in
+registration order: what `import_registering` registers again when the module is already imported
+(its decorators do not run twice), so that a rollback (`registry_kept`) never hides a module's
+properties from a later import of it in the same process."""
+
+
 def register(prop: Property) -> Property:
     """Add a property to the registry (a later one with the same name replaces it, except that a
-    property from outside `BUILTIN_MODULES` never takes a built-in's name: `PropertyNameClash`)."""
+    property from outside `BUILTIN_MODULES` never takes a built-in's name: `PropertyNameClash`),
+    remembering which module registered it (`REGISTERED_BY`)."""
     refuse_builtin_name(prop)
     PROPERTIES[prop.name] = prop
+    module = prop.source.partition(":")[0]
+    if module:
+        REGISTERED_BY.setdefault(module, {})[prop.name] = prop
     return prop
+
+
+def import_registering(module: str) -> ModuleType:
+    """Import `module` with the registry afterwards holding what the module registers on import,
+    whether this import runs it or finds it imported already (then its recorded registrations are
+    registered again: a module imported inside a `registry_kept` block, say by a gate's check,
+    would otherwise define no property for a later corpus replay, trial 21). Only what the module
+    registered when it ran is restored: no code runs that an import would not run."""
+    fresh = module not in sys.modules
+    if fresh:
+        REGISTERED_BY.pop(module, None)  # (a module run again, after a failed import, registers anew)
+    imported = importlib.import_module(module)
+    if not fresh:
+        for prop in tuple(REGISTERED_BY.get(module, {}).values()):
+            register(prop)
+    return imported
 
 
 @contextmanager
 def registry_kept() -> Iterator[None]:
     """The registry of properties as it is now once the block is over: what a module imported
     inside registered (`@safety` on import) is checked only there, not by every later check of
-    the same process (a gate runs several checks, and forks its corpus replays, in one)."""
+    the same process (a gate runs several checks, and forks its corpus replays, in one). A later
+    `import_registering` of such a module registers its properties again."""
     load_builtins()
     saved = dict(PROPERTIES)
     try:

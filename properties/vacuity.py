@@ -33,6 +33,7 @@ from kubeprop.model.kubelet.pressure import BUDGETS as PRESSURE_BUDGETS
 from kubeprop.model.scenario.schema import WorkloadStep
 from kubeprop.model.scenario.schema_addons import EnvironmentDecl
 from kubeprop.model.state.cluster import ClusterModel
+from kubeprop.properties.invariants import workload_steps_succeed
 from kubeprop.properties.registry import Needs, Property, needs_problems
 from kubeprop.properties.workload_finish import workload_steps_finish
 
@@ -282,8 +283,10 @@ def needs_of(prop: Property) -> Needs:
 def vacuity(model: ClusterModel, prop: Property) -> str | None:
     """Why `prop` could not have failed in any run of `model` (None: it could)."""
     missing = _missing(model, needs_of(prop))
-    if missing is None and prop == workload_steps_finish and not any(
-            map(can_wait_for_ever, model.scenario.spec.workload)):
+    workload = model.scenario.spec.workload
+    if missing is None and prop == workload_steps_succeed and not workload:
+        missing = "no workload step (the scenario's `workload:` is empty): there is no kubectl command to fail"
+    if missing is None and prop == workload_steps_finish and not any(map(can_wait_for_ever, workload)):
         missing = ("no workload step can wait for ever (no drain or rolloutStatus without a timeout, no wait with "
                    "timeoutSeconds -1, no delete that waits for its object)")
     return missing

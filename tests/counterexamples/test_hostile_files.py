@@ -154,6 +154,22 @@ def test_hostile_json_is_bad_input(tmp_path: Path, text: str, message: str) -> N
     assert str(info.value.problems[0].message).startswith(message)
 
 
+def test_every_number_no_file_holds_is_named_by_its_field(tmp_path: Path) -> None:
+    """Trial 21: a 41-digit `violation.step` was refused as `a 41-digit integer` without saying
+    where; now each such number names its field path, all of them at once."""
+    data = json.loads(SOURCE.read_text())
+    text = json.dumps(data).replace(f'"step": {data["violation"]["step"]}', '"step": ' + "4" * 41, 1)
+    text = text.replace('"schema": 1', '"schema": -1e999', 1).replace('"message": ', '"message": NaN, "m": ', 1)
+    path = tmp_path / "ce.json"
+    path.write_text(text)
+    with pytest.raises(CounterexampleError) as info:
+        load(path)
+    assert [(p.field, p.message) for p in info.value.problems] == [
+        ("schema", "not a counterexample: the number -1e999 is out of range"),
+        ("violation.message", "not a counterexample: NaN is not a JSON number"),
+        ("violation.step", "not a counterexample: a 41-digit integer (at most 40 digits)")]
+
+
 def test_non_utf8_and_odd_files_are_bad_input(tmp_path: Path) -> None:
     latin = tmp_path / "latin.json"
     latin.write_bytes(SOURCE.read_bytes().replace(b'"note"', b'"n\xe9te"', 1) + b"\xff")

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from kubeprop.counterexamples.render import render_text
+from kubeprop.counterexamples.render_html import render_html
 from kubeprop.counterexamples.replay import Verdict, replay
 from kubeprop.counterexamples.steps import result_json
 
@@ -60,8 +61,18 @@ def test_the_rendering_shows_the_resolved_statement_not_the_files(rs_file: Path)
 
 def test_a_changed_message_shows_both(rs_file: Path) -> None:
     text = render_text(replay(_edited(rs_file, "violation", "message", "benign")))
-    assert "recorded violation at step 5 (the file's): benign" in text
+    assert "the file records, at step 5: benign" in text
     assert "the replay's at step 5: ReplicaSet default/" in text
+
+
+def test_the_page_says_plainly_what_the_file_records(rs_file: Path) -> None:
+    """Trial 21: the page's `recorded … (the file's)` row repeated the violation's message in
+    words a user had to decode; now a message the replay gives as well is shown once, and one
+    that differs in a row saying whose it is."""
+    same = render_html([replay(rs_file)])
+    assert "(the file&#x27;s)" not in same and "<td>the file records</td>" not in same
+    changed = render_html([replay(_edited(rs_file, "violation", "message", "benign"))])
+    assert "<tr><td>the file records</td><td>benign</td></tr>" in changed
 
 
 @pytest.mark.parametrize(("section", "field", "value", "shown"), [

@@ -35,6 +35,26 @@ def test_passes_on_the_correct_model(rs_file: Path) -> None:
     result = replay(rs_file, variant="correct")
     assert result.verdict == Verdict.PASSES and result.violation is None
     assert result.drift_step == 5  # only the violating state itself differs
+    assert "now holds at step 5, whose state differs from the recorded one" in result.reason
+
+
+def test_a_trace_cut_short_passes_saying_its_state_is_the_recorded_one(rs_counterexample: Counterexample,
+                                                                       tmp_path: Path) -> None:
+    """Trial 21 (u3 cases 13, 34, 36): a trace cut short (or emptied) before the violation PASSES,
+    and no check can refuse it soundly (an initial-state violation is written with no step; a fixed
+    property holds on the very state recorded). The reason says the state is the recorded one: what
+    changed is the property's verdict on it, not the run a fixed model would change."""
+    data = to_data(rs_counterexample)
+    for cut in (3, 0):
+        data["trace"] = data["trace"][:cut]
+        data["violation"]["step"] = cut
+        path = tmp_path / f"cut-{cut}.json"
+        path.write_text(json.dumps(data))
+        result = replay(path)
+        assert result.verdict == Verdict.PASSES and result.drift_step is None
+        assert result.reason.startswith(f"replicaset-no-overcreation now holds at step {cut}, in the very state the "
+                                        "file records there (same fingerprint): its verdict on that state changed, "
+                                        "not the run"), result.reason
 
 
 def test_stale_after_a_parameter_change(rs_file: Path) -> None:

@@ -314,3 +314,25 @@ def test_rollout_fencepost_shows_only_where_both_fenceposts_can_resolve_to_zero(
 def test_rollout_fencepost_may_show_on_its_catalogue_scenario() -> None:
     path = DATA.parent / "catalogue" / "web-rollout.yaml"
     assert cluster_variant_vacuity(build_model(load_scenario(path), variant="rollout-fencepost")) is None
+
+
+@pytest.mark.parametrize(("extra", "can_fail"), [
+    ("", False),
+    ("faults: {nodeCrash: 1}\n", False),
+    ("workload:\n  - scale: {deployment: web, replicas: 1}\n", True),
+    ("workload:\n  - cordon: {node: worker-1}\n", True),
+])
+def test_workload_steps_succeed_needs_a_workload_step(tmp_path: Path, extra: str, can_fail: bool) -> None:
+    """Trial 21: on a manifest folder (no workload) `workload-steps-succeed` read "held (bounded)",
+    though no kubectl command ran that could fail."""
+    reason = vacuity(build_model(load_scenario(_app_scenario(tmp_path, ("worker-1",), extra))),
+                     select(["workload-steps-succeed"])[0])
+    assert (reason is None) == can_fail, reason
+    if not can_fail:
+        assert reason == "no workload step (the scenario's `workload:` is empty): there is no kubectl command to fail"
+
+
+def test_a_manifest_folder_runs_no_workload_step(tmp_path: Path) -> None:
+    _app_scenario(tmp_path, ("worker-1",), "")
+    vacuous = vacuous_properties(build_model(load_scenario(tmp_path / "app")), select())
+    assert {"workload-steps-succeed", "workload-steps-finish"} <= set(vacuous)
