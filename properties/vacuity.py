@@ -358,12 +358,14 @@ def _fenceposts_can_both_be_zero(model: ClusterModel) -> bool:
     ResolveFenceposts: surge rounds up, unavailable down; unset values default to 25%,
     `pkg/apis/apps/v1/defaults.go`), over-approximated. It needs a Deployment whose strategy is
     RollingUpdate and whose values resolve to (0, 0) for one of the replica counts it can have (its
-    own, a `scale` step's; any count at all with an HPA), and a rollout: a `setImage` or `apply` step.
+    own, a `scale` step's; any count at all with an HPA), and a rollout: a `setImage`, `rolloutRestart` or
+    `apply` step.
     Code of your own or environment rules may do either, so they count."""
     spec = model.scenario.spec
     if own_controllers(model) or model.scenario.environment_rules:
         return True
-    if not any(step.set_image is not None or step.apply_options is not None for step in spec.workload):
+    if not any(step.set_image is not None or step.rollout_restart is not None or step.apply_options is not None
+               for step in spec.workload):
         return False
     applied = (o for objects in model.workload_objects for o in objects)
     deployments = [o for o in (*(m.obj for m in model.scenario.objects), *applied) if isinstance(o, Deployment)]
