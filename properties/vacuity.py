@@ -34,6 +34,7 @@ from kubeprop.model.scenario.schema import WorkloadStep
 from kubeprop.model.scenario.schema_addons import EnvironmentDecl
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.registry import Needs, Property, needs_problems
+from kubeprop.properties.vacuity_capacity import can_overcommit
 from kubeprop.properties.workload_finish import workload_steps_finish
 
 __all__ = [
@@ -315,6 +316,9 @@ def variant_vacuity(model: ClusterModel) -> str | None:
         missing = ("nothing can delete a pod (no workload step but cordon/uncordon, no fault budget, no memory "
                    "pressure, descheduler, HPA, pod priorities, bare Pods or code of your own): no pod ever "
                    "terminates")
+    if missing is None and model.variant == "dual-scheduler" and not can_overcommit(model):
+        missing = ("no node can be given more than it has: the pods that can exist at once fit on any one node "
+                   "(docs/variants.md: what each variant needs)")
     if missing is None and model.variant == "rollout-fencepost" and not _fenceposts_can_both_be_zero(model):
         missing = ("no rollout can resolve maxSurge and maxUnavailable both to 0 (a Deployment's maxSurge of 0 or 0% "
                    "and a maxUnavailable that rounds down to 0 for its replicas, then a step that changes its pod "
