@@ -13,7 +13,7 @@ from cli_run import kubeprop
 from cluster_harness import stored
 from scenario_text import workload_head
 
-from kubeprop.model.api.apps import ReplicaSet
+from kubeprop.model.api.apps import DaemonSet, ReplicaSet
 from kubeprop.model.api.cron_schedule import to_rfc3339
 from kubeprop.model.api.objects import Deployment, ObjectKey, Pod
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
@@ -135,3 +135,29 @@ def test_bad_restart_steps_are_refused_each_naming_its_field(
     ]
     code, _, err = kubeprop(capsys, "validate", str(path))
     assert code == 2 and "rolloutRestart" in err and "Traceback" not in err
+
+
+DAEMONS = """apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: default}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}, annotations: {team: infra}}
+    spec:
+      containers: [{name: agent, image: agent:1}]
+"""
+
+
+def test_a_daemonset_restart_keeps_the_templates_other_annotations(tmp_path: Path) -> None:
+    """The strategic merge patch adds one annotation: the others stay (objectrestarter.go sets only
+    `restartedAt` on the template it read)."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "agent.yaml").write_text(DAEMONS)
+    (tmp_path / "scenario.yaml").write_text(workload_head("restart-ds") + "  - rolloutRestart: {daemonset: agent}\n")
+    model = build_model(load_scenario(tmp_path / "scenario.yaml"), parameters={"instantCaches": True})
+    after = _restart(model, _settled(model))
+    agent = stored(after, ObjectKey("daemonsets.apps", "default", "agent"), DaemonSet)
+    assert dict(after.workload_errors) == {}
+    assert dict(agent.spec.template.metadata.annotations) == {"team": "infra",
+                                                              RESTARTED_AT_ANNOTATION: to_rfc3339(after.clock)}
