@@ -13,12 +13,12 @@ show"):
 
 - code of the user's (controllers, admission), environment rules or `environment:` usage, a
   descheduler, node-pressure budgets, an HPA, a Job or CronJob, a LimitRange or RuntimeClass
-  (requests the templates do not show), any fault budget but `containerCrash` and `watchDrop` (a
-  lost node's pods stay Terminating while they are replaced, a timed-out create is made again:
-  `replicaset-create-timeout`, a timed-out binding forgotten: `scheduler-bind-timeout`), a
-  NoExecute taint (pods evicted after their tolerationSeconds are replaced where they may go
-  back), and pods that spread, have inter-pod (anti-)affinity, host ports or claims (two pods
-  are enough there) all mean "may show";
+  (requests the templates do not show), priorities (preemption), claims, any fault budget but
+  `containerCrash` and `watchDrop` (a lost node's pods stay Terminating while they are replaced, a
+  timed-out create is made again: `replicaset-create-timeout`, a timed-out binding forgotten:
+  `scheduler-bind-timeout`), a NoExecute taint (pods evicted after their tolerationSeconds are
+  replaced where they may go back), and pods that spread, have inter-pod (anti-)affinity, host
+  ports or claims (two pods are enough there) all mean "may show";
 - otherwise, at one time: a bare Pod at most once per name, a ReplicaSet its largest replicas, a
   StatefulSet its largest replicas (a replacement waits for its predecessor to go), a
   DaemonSet two per node (one, and one surging), a Deployment twice its largest replicas and its
@@ -52,10 +52,12 @@ BOUNDED_FAULTS = frozenset({"container_crash", "watch_drop"})
 pod fails: a terminal pod holds nothing), a dropped watch is relisted."""
 
 UNBOUNDED_RESOURCES = ("horizontalpodautoscalers.autoscaling", "jobs.batch", "cronjobs.batch", "limitranges",
-                       "runtimeclasses.node.k8s.io")
+                       "runtimeclasses.node.k8s.io", "priorityclasses.scheduling.k8s.io", "persistentvolumeclaims")
 """Kinds this bound does not count with: an HPA scales up and down again, a Job replaces failed
 pods and a CronJob starts Jobs for as long as the run lasts; a LimitRange gives pods requests
-their templates do not have, a RuntimeClass overhead (admission)."""
+their templates do not have, a RuntimeClass overhead (admission); a PriorityClass lets pods
+preempt others, which are replaced (again and again); a claim may conflict between two pods
+(VolumeRestrictions), as a StatefulSet's claim templates make them."""
 
 QUIET_STEPS = ("cordon", "uncordon", "rollout_status", "wait")
 """Workload steps that delete and replace no pod."""
@@ -82,7 +84,8 @@ def can_overcommit(model: ClusterModel) -> bool:
     if any(isinstance(o, Node) and _no_execute(o) for o in objects) or any(
             t.effect == "NoExecute" for n in spec.topology.nodes for t in n.taints):
         return True
-    if any(_two_are_enough(pod_spec) for _, pod_spec in _pod_specs(objects)):
+    if any(_two_are_enough(pod_spec) or pod_spec.priority_class_name or pod_spec.priority is not None
+           for _, pod_spec in _pod_specs(objects)):
         return True
     bound = coexisting_pods(model, objects)
     return bound is None or bound >= pods_to_overcommit(model, objects)
@@ -102,7 +105,7 @@ def coexisting_pods(model: ClusterModel, objects: list[ApiObject]) -> int | None
                     scaled[key] = max(scaled.get(key, 0), step.scale.replicas)
     counts: dict[tuple[str, str, str], int] = {}
     for obj in objects:
-        count = _pods_of(obj, scaled, len(_nodes(model, objects)))
+        count = _pods_of(obj, scaled, len({n.metadata.name for n in _nodes(model, objects)}))
         if count is None:
             return None
         ident = (type(obj).__name__, obj.metadata.namespace or "default", obj.metadata.name)
@@ -180,10 +183,9 @@ def _two_are_enough(spec: PodSpec) -> bool:
 
 
 def _nodes(model: ClusterModel, objects: list[ApiObject]) -> list[Node]:
-    """The topology's nodes and the Nodes of `apply` steps (a Node manifest is a topology node)."""
-    nodes = {d.name: node_object(d) for d in model.scenario.spec.topology.nodes}
-    nodes.update((o.metadata.name, o) for o in objects if isinstance(o, Node) and o.metadata.name not in nodes)
-    return list(nodes.values())
+    """The topology's nodes and every Node an `apply` step writes (a Node manifest is a topology
+    node; a node written again may be given less: each version counts)."""
+    return [*(node_object(d) for d in model.scenario.spec.topology.nodes), *(o for o in objects if isinstance(o, Node))]
 
 
 def _no_execute(node: Node) -> bool:

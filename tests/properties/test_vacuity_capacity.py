@@ -29,6 +29,7 @@ spec:
   maxReplicas: 4
   metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}}]
 """
+PRIORITY = "---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\nvalue: 1000\n"
 SCALE = "workload:\n  - scale: {deployment: web, replicas: 3}\n"
 
 
@@ -51,6 +52,7 @@ def _model(tmp: Path, pods: str = "10", extra: str = "", app: str = "", ports: s
     ("10", "faults: {nodeCrash: 1}\n", "", "", True),  # a lost node's pods stay Terminating while replaced
     ("10", "faults: {containerCrash: 1, watchDrop: 1}\n", "", "", False),  # these make no pod
     ("10", "", "", ", ports: [{containerPort: 80, hostPort: 8080}]", True),  # two pods are enough for a port
+    ("10", "", PRIORITY, "", True),  # preemption deletes pods that are replaced, again and again
 ])
 def test_dual_scheduler_shows_only_where_a_node_can_be_given_too_much(
         tmp_path: Path, pods: str, extra: str, app: str, ports: str, can_show: bool) -> None:
