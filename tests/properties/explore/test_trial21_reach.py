@@ -16,9 +16,9 @@ the default strategy did not get there in time (docs/catalogue.md, "Reach from a
 
 The perturbation search (`perturb.py`) makes both runs itself: the first is one perturbation on
 the fair run (a crash after a write), the second a node crash at a quiet point and a crash after
-its effect's write (discrepancy 3); on this scenario every perturbed run before the last user
+its effect's write (discrepancy 3 or more); on this scenario every perturbed run before the last user
 step follows 100 ticks of the CronJob to its end, ~400 steps, so they come after ~11,000 and
-~30,000 steps of the search."""
+more than 31,000 steps of the search."""
 
 from __future__ import annotations
 
