@@ -35,6 +35,7 @@ from kubeprop.model.scenario.schema_addons import EnvironmentDecl
 from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.invariants import workload_steps_succeed
 from kubeprop.properties.registry import Needs, Property, needs_problems
+from kubeprop.properties.vacuity_capacity import can_overcommit
 from kubeprop.properties.workload_finish import workload_steps_finish
 
 __all__ = [
@@ -318,6 +319,9 @@ def variant_vacuity(model: ClusterModel) -> str | None:
         missing = ("nothing can delete a pod (no workload step but cordon/uncordon, no fault budget, no memory "
                    "pressure, descheduler, HPA, pod priorities, bare Pods or code of your own): no pod ever "
                    "terminates")
+    if missing is None and model.variant == "dual-scheduler" and not can_overcommit(model):
+        missing = ("no node can be given more than it has: the pods that can exist at once fit on any one node "
+                   "(docs/variants.md: what each variant needs)")
     if missing is None and model.variant == "rollout-fencepost" and not _fenceposts_can_both_be_zero(model):
         missing = ("no rollout can resolve maxSurge and maxUnavailable both to 0 (a Deployment's maxSurge of 0 or 0% "
                    "and a maxUnavailable that rounds down to 0 for its replicas, then a step that changes its pod "
@@ -361,12 +365,14 @@ def _fenceposts_can_both_be_zero(model: ClusterModel) -> bool:
     ResolveFenceposts: surge rounds up, unavailable down; unset values default to 25%,
     `pkg/apis/apps/v1/defaults.go`), over-approximated. It needs a Deployment whose strategy is
     RollingUpdate and whose values resolve to (0, 0) for one of the replica counts it can have (its
-    own, a `scale` step's; any count at all with an HPA), and a rollout: a `setImage` or `apply` step.
+    own, a `scale` step's; any count at all with an HPA), and a rollout: a `setImage`, `rolloutRestart` or
+    `apply` step.
     Code of your own or environment rules may do either, so they count."""
     spec = model.scenario.spec
     if own_controllers(model) or model.scenario.environment_rules:
         return True
-    if not any(step.set_image is not None or step.apply_options is not None for step in spec.workload):
+    if not any(step.set_image is not None or step.rollout_restart is not None or step.apply_options is not None
+               for step in spec.workload):
         return False
     applied = (o for objects in model.workload_objects for o in objects)
     deployments = [o for o in (*(m.obj for m in model.scenario.objects), *applied) if isinstance(o, Deployment)]

@@ -20,6 +20,9 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
   (`kubeprop.model.cluster.workload_scale`);
 - `setImage`: a strategic merge patch of one container's image (`kubectl set image`, manager
   `kubectl-set`);
+- `rolloutRestart`: a strategic merge patch of the pod template's `kubectl.kubernetes.io/restartedAt`
+  annotation with the model's time (`kubectl rollout restart`, manager `kubectl-rollout`; a paused
+  Deployment is refused: `kubeprop.model.cluster.workload_restart`);
 - `delete`: a delete with the given propagation policy (`kubectl delete --cascade`; Background
   when the step has none, as kubectl always sends one: `KUBECTL_CASCADE`); the kind is
   resolved as kubectl's RESTMapper does (`server.resolve_type`), custom kinds through the CRDs
@@ -36,7 +39,7 @@ Each step is what one kubectl command sends (as the scenario's `applyAs` user):
   its status viewer or condition satisfied, its timeout passed on the model's clock, or its failure
   (`kubeprop.model.cluster.workload_wait`).
 
-A step that names an object (`scale`, `setImage`, `delete`, `rolloutStatus`, `wait` but for
+A step that names an object (`scale`, `setImage`, `rolloutRestart`, `delete`, `rolloutStatus`, `wait` but for
 `--for=delete`) waits while that object may still appear, and no longer: the user runs `kubectl
 delete pod db-0` after seeing db-0, not before its controller made it, but a user scripting
 kubectl sees no object coming that cannot come, and their next command fails as kubectl fails
@@ -47,7 +50,7 @@ when its namespace is gone or Terminating (NamespaceLifecycle refuses every crea
 later step that could recreate the namespace runs while this one waits); and when kubectl cannot
 resolve its kind (a CRD gone or never applied). kubectl's failure is then what upstream's
 commands give: `kubectl scale` and `kubectl set image` GET the object first through the resource
-builder (`staging/src/k8s.io/kubectl/pkg/cmd/scale/scale.go` RunScale,
+builder (`staging/src/k8s.io/kubectl/pkg/cmd/scale/scale.go` RunScale, `kubectl rollout restart` too,
 `staging/src/k8s.io/kubectl/pkg/cmd/set/set_image.go` Complete: `.Latest()`), so the step sends
 that GET and gets the API server's 404 (`deployments.apps "web" not found`; kubectl prints
 `Error from server (NotFound): …` and exits 1) — or, for an object that exists, its 403 when the user
@@ -105,6 +108,7 @@ from kubeprop.model.cluster.workload_commands import (
     target,
     workload_ref,
 )
+from kubeprop.model.cluster.workload_restart import restart_request
 from kubeprop.model.cluster.workload_scale import scale_request
 from kubeprop.model.cluster.workload_wait import CommandWait
 from kubeprop.model.evolve import evolve
@@ -224,7 +228,7 @@ def named_key(store: Store, step: WorkloadStep) -> ObjectKey | str | None:
         if key is not None:
             return key
         return f"error: the server doesn't have a resource type {json.dumps(typed.kind.partition('.')[0])}"
-    named = step.scale or step.set_image or step.rollout_status
+    named = step.scale or step.set_image or step.rollout_status or step.rollout_restart
     if named is None:
         return None
     resource, ref = workload_ref(named)
@@ -297,6 +301,8 @@ def _step_requests(model: ClusterModel, state: ClusterState, index: int) -> list
         return [get]
     if step.scale is not None:
         return [scale_request(model, state, step.scale, named, user, step.as_)]
+    if step.rollout_restart is not None:
+        return restart_request(state, named, user)
     assert step.set_image is not None
     return _set_image_request(state, step.set_image, user)
 

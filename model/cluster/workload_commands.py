@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from kubeprop.model.api.server import resolve_type
 from kubeprop.model.cluster import workload_wait
-from kubeprop.model.scenario.schema import RolloutStatusStep, ScaleStep, SetImageStep, WorkloadStep
+from kubeprop.model.scenario.schema import (
+    RolloutRestartStep,
+    RolloutStatusStep,
+    ScaleStep,
+    SetImageStep,
+    WorkloadStep,
+)
 
 __all__ = ["CASCADE_FLAGS", "CLIENT_SIDE_APPLY_MANAGER", "SERVER_SIDE_APPLY_MANAGER", "WORKLOAD_KINDS", "describe",
            "target", "workload_ref"]
@@ -29,7 +35,7 @@ def target(ref: str) -> tuple[str, str]:
     return namespace or "default", name
 
 
-def workload_ref(step: ScaleStep | SetImageStep | RolloutStatusStep) -> tuple[str, str]:
+def workload_ref(step: ScaleStep | SetImageStep | RolloutStatusStep | RolloutRestartStep) -> tuple[str, str]:
     """(resource, reference) of the one workload field a step sets; ("", "") if none."""
     for field, resource in WORKLOAD_KINDS.items():
         ref = getattr(step, field, "")
@@ -57,6 +63,10 @@ def _command(step: WorkloadStep) -> str:
         kind = next((f for f in WORKLOAD_KINDS if getattr(step.rollout_status, f, "")), "workload")
         namespace, name = target(workload_ref(step.rollout_status)[1])
         return workload_wait.describe(step, (kind, namespace, name))
+    if step.rollout_restart is not None:
+        kind = next((f for f in WORKLOAD_KINDS if getattr(step.rollout_restart, f, "")), "workload")
+        namespace, name = target(workload_ref(step.rollout_restart)[1])
+        return f"kubectl rollout restart {kind}/{name} -n {namespace}"
     named = step.scale or step.set_image
     if named is not None:
         kind = next((field for field in WORKLOAD_KINDS if getattr(named, field, "")), "workload")

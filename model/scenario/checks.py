@@ -5,8 +5,9 @@ one run, each at its line: the apiVersion and variant, each model parameter agai
 range (`schema.parameter_problem`), the topology (unique node names, roles, non-negative
 resources, etcd members on existing nodes), users, fault budgets and bounds within their ranges
 (`MAX_FAULTS`, `BOUND_RANGES`: a huge value is always a mistake and never cheap), and the
-workload steps (exactly one action each; a `scale` or `setImage` step must name a workload the
-manifests or an earlier `apply` step define, since scaling nothing is always a mistake).
+workload steps (exactly one action each; a `scale`, `setImage`, `rolloutStatus` or `rolloutRestart`
+step must name a workload the manifests or an earlier `apply` step define, since scaling nothing is
+always a mistake).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kubeprop.model.scenario.schema import (
     DAY_SECONDS,
     KUBECTL_WEEK_SECONDS,
     SCENARIO_API_VERSION,
+    RolloutRestartStep,
     RolloutStatusStep,
     ScaleStep,
     ScenarioFile,
@@ -96,10 +98,12 @@ def check_spec(spec: ScenarioFile) -> Found:
     return found
 
 
-STEP_FIELDS = ("apply", "scale", "set_image", "delete", "cordon", "drain", "uncordon", "rollout_status", "wait")
+STEP_FIELDS = ("apply", "scale", "set_image", "delete", "cordon", "drain", "uncordon", "rollout_status",
+               "rollout_restart", "wait")
 """The fields of a workload step, one of which each step sets."""
 ROLLOUT_FIELDS = ("deployment", "statefulset", "daemonset")
-"""`rolloutStatus` target fields (kubectl's status viewers the model has a kind for)."""
+"""`rolloutStatus` and `rolloutRestart` target fields (kubectl's status viewers the model has a kind for;
+the kinds `kubectl rollout restart` restarts)."""
 WAIT_FOR = "condition=NAME[=VALUE], jsonpath=EXPRESSION[=VALUE] or delete"
 """The `wait` step's valid `for` values."""
 
@@ -109,15 +113,19 @@ def json_names(fields: Iterable[str]) -> list[str]:
     return [head + "".join(p[:1].upper() + p[1:] for p in rest) for head, *rest in (f.split("_") for f in fields)]
 
 
-def _target_step(step: WorkloadStep) -> ScaleStep | SetImageStep | RolloutStatusStep | None:
-    return step.scale or step.set_image or step.rollout_status
+TargetStep = ScaleStep | SetImageStep | RolloutStatusStep | RolloutRestartStep
+"""A step that names one workload by a target field."""
+
+
+def _target_step(step: WorkloadStep) -> TargetStep | None:
+    return step.scale or step.set_image or step.rollout_status or step.rollout_restart
 
 
 def _target_field(step: WorkloadStep) -> tuple[str, tuple[str, ...]]:
     """The step's field naming a workload, and the target fields it may use."""
     if step.scale is not None or step.set_image is not None:
         return ("scale", tuple(WORKLOAD_FIELDS)) if step.scale is not None else ("setImage", tuple(TARGET_KINDS))
-    return "rolloutStatus", ROLLOUT_FIELDS
+    return ("rolloutRestart" if step.rollout_restart is not None else "rolloutStatus"), ROLLOUT_FIELDS
 
 
 def scale_step_problems(scale: ScaleStep, at: FieldPath) -> Found:
@@ -170,7 +178,7 @@ def wait_step_problems(step: WorkloadStep, at: FieldPath) -> Found:
     return found
 
 
-def _targets(step: ScaleStep | SetImageStep | RolloutStatusStep) -> list[tuple[str, str]]:
+def _targets(step: TargetStep) -> list[tuple[str, str]]:
     """(field, reference) of each workload the step names."""
     return [(f, getattr(step, f)) for f in TARGET_KINDS if getattr(step, f, "")]
 
@@ -240,8 +248,8 @@ def _topology(spec: ScenarioFile) -> Found:
 
 def check_workload_targets(spec: ScenarioFile, manifests: Iterable[ApiObject],
                            applied: Iterable[Iterable[ApiObject]]) -> Found:
-    """Each `scale`/`setImage` step must name a workload defined by the manifests or by an
-    `apply` step before it (`applied[i]`: the objects step i applies, empty for other steps).
+    """Each `scale`/`setImage`/`rolloutStatus`/`rolloutRestart` step must name a workload defined by the
+    manifests or by an `apply` step before it (`applied[i]`: the objects step i applies, empty for other steps).
     A reference is `name` or `namespace/name` (namespace `default` when omitted)."""
     defined = {_key(o) for o in manifests}
     found: Found = []

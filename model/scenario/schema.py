@@ -373,6 +373,18 @@ class RolloutStatusStep:
 
 
 @attrs.frozen
+class RolloutRestartStep:
+    """`kubectl rollout restart <kind>/<namespace>/<name>`: exactly one target (kubectl restarts a
+    Deployment, DaemonSet or StatefulSet: `staging/src/k8s.io/kubectl/pkg/polymorphichelpers/
+    objectrestarter.go`), by a strategic merge patch of its pod template's
+    `kubectl.kubernetes.io/restartedAt` annotation (`kubeprop.model.cluster.workload_restart`)."""
+
+    deployment: str = ""
+    statefulset: str = ""
+    daemonset: str = ""
+
+
+@attrs.frozen
 class WaitStep:
     """`kubectl wait --for=<for> <kind>/<name> -n <namespace> [--timeout=Ns]`: `for` is
     `condition=NAME[=VALUE]`, `jsonpath=EXPRESSION[=VALUE]` (a simple field path:
@@ -434,6 +446,8 @@ class WorkloadStep:
     rollout_status: RolloutStatusStep | None = None
     wait: WaitStep | None = None
     as_: str = attrs.field(default="", metadata={"fingerprint": "omit-if-default"})
+    rollout_restart: RolloutRestartStep | None = attrs.field(default=None,
+                                                             metadata={"fingerprint": "omit-if-default"})
 
     @property
     def apply_options(self) -> ApplyStep | None:

@@ -291,6 +291,7 @@ SET_IMAGE = "workload:\n  - setImage: {deployment: default/web, container: c, im
     ("", SET_IMAGE, False),  # the default 25% surge rounds up to 1
     (NO_SURGE, "", False),  # nothing changes the template: no rollout
     (NO_SURGE, SET_IMAGE, True),  # 25% of 2 rounds down to 0: both 0
+    (NO_SURGE, "workload:\n  - rolloutRestart: {deployment: default/web}\n", True),  # a restart is a rollout
     ("  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}\n", SET_IMAGE, False),
     (HALF, SET_IMAGE, False),  # 50% of 2 rounds down to 1
     (HALF, "workload:\n  - scale: {deployment: web, replicas: 1}\n" + SET_IMAGE.removeprefix("workload:\n"), True),

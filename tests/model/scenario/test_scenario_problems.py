@@ -54,8 +54,8 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
         "9: workload[0].scale.deployment: no Deployment 'nope' in the manifests or an earlier apply step; "
         "defined: default/web",
         "10: workload[1].scale.replicas: must be between 0 and 2,147,483,647, got -1",
-        "11: workload[2].bogus: unknown field; valid fields are: apply, as, cordon, delete, drain, rolloutStatus, "
-        "scale, setImage, uncordon, wait",
+        "11: workload[2].bogus: unknown field; valid fields are: apply, as, cordon, delete, drain, rolloutRestart, "
+        "rolloutStatus, scale, setImage, uncordon, wait",
         "12: faults.nodeCrash: must be between 0 and 1,000, got -1",
         "13: bounds.maxDepth: expected an integer, got string 'deep'",
     ]
