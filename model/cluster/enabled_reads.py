@@ -207,7 +207,7 @@ _NOTHING_QUEUED = (None, None, None, None)
 def _queued_work(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
     """What `queued_work.holds_clock` reads beyond the rest of `_tick`'s key (four parts), or four
     Nones while the controller manager is down or no synced controller has a key queued."""
-    if next(controllers.queued(model, state), None) is None:  # (keys of controllers whose process is up)
+    if next(controllers.runnable(model, state), None) is None:  # (keys of controllers whose process is up)
         return _NOTHING_QUEUED
     return state.controllers, state.store, state.armed_failures, state.overload
 

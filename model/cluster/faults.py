@@ -166,11 +166,11 @@ def reconcile_crashes(model: ClusterModel, state: ClusterState) -> Iterator[Acti
     """The controller's process (the controller manager, or an operator's own) crashing in the middle
     of a reconcile: for each queued key whose reconcile would now send n > 1 requests, after each of
     the first n - 1 of them. They read the budget, what is down, the controllers' queues and
-    memories, their processes' caches and the clock (what a reconcile reads); `controllers.queued`
+    memories, their processes' caches and the clock (what a reconcile reads); `controllers.runnable`
     lists only the keys of controllers whose process is up."""
     if not can_inject(state, model, "component_crash"):
         return
-    for controller, key in controllers.queued(model, state):
+    for controller, key in controllers.runnable(model, state):
         for sent in range(1, len(controllers.decide(model, state, controller, key).requests)):
             yield CrashDuringReconcile(controller, key, sent)
 

@@ -28,7 +28,7 @@ import attrs
 
 from kubeprop.model.api.objects import kind_info, qualified_resource
 from kubeprop.model.api.server import Request, Response
-from kubeprop.model.controllers.base import decide, queued, send_decision
+from kubeprop.model.controllers.base import decide, runnable, send_decision
 from kubeprop.model.controllers.processes import process_of
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
@@ -91,7 +91,7 @@ def failing_keys(model: ClusterModel, state: ClusterState, names: tuple[str, ...
 
 
 def _failing(model: ClusterModel, state: ClusterState, names: tuple[str, ...] | None) -> Iterator[FailingKey]:
-    for controller, key in queued(model, state):  # (of the controllers whose process is up)
+    for controller, key in runnable(model, state):  # (of the controllers whose process is up)
         if names is not None and controller not in names:
             continue
         found = refused(model, state, controller, key)

@@ -93,8 +93,8 @@ def holds_clock(model: ClusterModel, state: ClusterState) -> bool:
 
 
 def _urgent(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
-    # (`controllers.queued`: the keys of controllers whose process is up)
-    yield from ((name, key) for name, key in controllers.queued(model, state) if _changes(model, state, name, key))
+    # (`controllers.runnable`: the keys of controllers whose process is up)
+    yield from ((name, key) for name, key in controllers.runnable(model, state) if _changes(model, state, name, key))
 
 
 def _changes(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:

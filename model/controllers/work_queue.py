@@ -40,7 +40,7 @@ from kubeprop.model.state.component import Change, Controller, change_of, contro
 from kubeprop.model.state.informer import NamespacedView, ObjectView
 
 __all__ = ["ControllerState", "Dispatch", "Handler", "Reconcile", "SyncInformer", "enabled", "handlers",
-           "initial_controllers", "notify", "queued", "scoped", "sync_informer", "sync_key", "waiting"]
+           "initial_controllers", "notify", "queued", "runnable", "scoped", "sync_informer", "sync_key", "waiting"]
 
 
 @attrs.frozen(cache_hash=True)
@@ -283,13 +283,19 @@ def _controller(model: ClusterModel, name: str) -> Any:
 
 
 def queued(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
-    """(controller, key) for every queued key of every controller whose process is up, in `enabled`'s
-    order."""
-    down = state.down
+    """(controller, key) for every queued key of every controller, in `enabled`'s order (whether its
+    process is up or not: `runnable` asks)."""
     for controller in model.controllers:
         ctl_state = state.controllers.get(controller.name)
-        if down and not is_up(state, process_of(model, controller.name)):
-            continue
         if ctl_state is not None and not ctl_state.unsynced:
             for key in ctl_state.queue:
                 yield controller.name, key
+
+
+def runnable(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
+    """`queued`'s keys of the controllers whose process (the controller manager, or an operator's
+    own: `processes.process_of`) is up: those a `Reconcile` is enabled for."""
+    down = state.down
+    for controller, key in queued(model, state):
+        if not down or is_up(state, process_of(model, controller)):
+            yield controller, key
