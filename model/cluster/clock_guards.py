@@ -26,6 +26,7 @@ from typing import Any
 
 from kubeprop.model.cluster import informers, prompt_work
 from kubeprop.model.controllers import queued_work
+from kubeprop.model.controllers.processes import own_processes
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.memo import LastValues
 from kubeprop.model.scheduler import component as scheduler
@@ -43,18 +44,20 @@ def holds_clock_reads(model: ClusterModel, state: ClusterState) -> tuple[Any, ..
     """What `queued_work.holds_clock` reads, as objects to compare by identity; None when it is not
     to be remembered (request gates other than the ones its verdict memo accounts for).
 
-    Whether the controller manager is up (what is down); the queued keys (`base.queued`: the
+    Whether the processes are up (what is down); the queued keys (`base.queued`: the
     controllers' states, their queues and whether they wait for a cache to sync); each key's
-    decision (the controller's memory, the controller manager's view — its informer, or with instant
-    caches the store —, the clock); and whether a reconcile that sends requests changes the state
-    (`queued_work._Verdicts`: the store, what is down, the armed failures, the flood, and during one
-    the informers). The model brings its controllers, API and parameters."""
+    decision (the controller's memory, its process's view — the controller manager's informer, or an
+    operator's own (`processes.own_processes`), or with instant caches the store —, the clock); and
+    whether a reconcile that sends requests changes the state (`queued_work._Verdicts`: the store,
+    what is down, the armed failures, the flood, and during one the informers). The model brings its
+    controllers, API and parameters."""
     hooks = model.hooks
     if hooks.request_gates and hooks.request_gates != hooks.memo_safe_gates:
         return None
     flood = state.overload
     return (model, state.down, state.controllers, state.informers.get(CONTROLLER_MANAGER), state.store,
-            state.clock, state.armed_failures, flood, state.informers if flood is not None else None)
+            state.clock, state.armed_failures, flood, state.informers if flood is not None else None,
+            *(state.informers.get(p) for p in own_processes(model)))
 
 
 ASKED_FIRST = (prompt_work.scheduler_holds_clock,)

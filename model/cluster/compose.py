@@ -50,6 +50,7 @@ from kubeprop.model.controllers import (
     nodelifecycle,
     nodelifecycle_events,
     persistentvolume,
+    processes,
     queued_work,
     ttlafterfinished,
     volume_protection,
@@ -85,23 +86,33 @@ HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterSta
 
 def _controller_events(model: ClusterModel, state: ClusterState, component: str,
                        events: tuple[WatchEvent, ...]) -> ClusterState:
-    if component != CONTROLLER_MANAGER:
+    """Events that reached the controller manager or an operator's own cache: its controllers' handlers."""
+    if component != CONTROLLER_MANAGER and not processes.is_operator(component):
         return state
-    return controllers.notify(model, state, events)
+    return controllers.notify(model, state, events, process=component)
 
 
 def _controller_sync_updates(model: ClusterModel, state: ClusterState, component: str,
                              events: tuple[WatchEvent, ...]) -> ClusterState:
-    if component != CONTROLLER_MANAGER:
+    if component != CONTROLLER_MANAGER and not processes.is_operator(component):
         return state
-    return controllers.notify(model, state, events, sync=True)
+    return controllers.notify(model, state, events, sync=True, process=component)
 
 
 def _reset_controllers(model: ClusterModel, state: ClusterState, component: str) -> ClusterState:
+    """The controller manager (or an operator with its own cache) starts: its controllers' memories
+    and queues afresh from its own cache; an operator's own controller keeps its state through a
+    restart of the controller manager, and the other way round."""
+    if processes.is_operator(component):
+        fresh_one = controllers.initial_controllers(model, view(model, state, component), state.store, component)
+        return evolve(state, controllers=FrozenMap({**state.controllers, **fresh_one}))
     if component != CONTROLLER_MANAGER:
         return state
-    fresh: dict[str, Any] = dict(controllers.initial_controllers(model, view(model, state, CONTROLLER_MANAGER),
-                                                                 state.store))
+    own = processes.own_processes(model)
+    kept = {n: c for n, c in state.controllers.items() if own and processes.process_of(model, n) != CONTROLLER_MANAGER}
+    fresh: dict[str, Any] = dict(kept)
+    fresh.update(controllers.initial_controllers(model, view(model, state, CONTROLLER_MANAGER), state.store,
+                                                 CONTROLLER_MANAGER))
     fresh[nodelifecycle.NAME] = nodelifecycle.initial_nodelifecycle_memory(
         started_at=state.clock, nodes=view(model, state, CONTROLLER_MANAGER).list("nodes"))
     fresh.update(hpa.initial_memory(model, view(model, state, CONTROLLER_MANAGER), state.clock))
@@ -225,7 +236,8 @@ def initial_state(model: ClusterModel) -> ClusterState:
         raise ScenarioError([rejection_problem(model.scenario, boot.rejected[0])])
     state = ClusterState(store=boot.store, kubelets=FrozenMap({n: kubelet.initial_kubelet() for n in model.nodes}))
     state = evolve(state, informers=informers.initial_informers(model, state))
-    state = _reset_controllers(model, state, CONTROLLER_MANAGER)
+    for process in (CONTROLLER_MANAGER, *processes.own_processes(model)):
+        state = _reset_controllers(model, state, process)
     for instance in model.scheduler_instances:
         state = scheduler.reset(model, state, instance)
     return compact(model, state)

@@ -38,6 +38,7 @@ from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers import daemonset_order, hpa, nodelifecycle, queued_work
 from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
+from kubeprop.model.controllers.processes import own_processes
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet
 from kubeprop.model.kubelet import pressure
@@ -206,7 +207,7 @@ _NOTHING_QUEUED = (None, None, None, None)
 def _queued_work(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
     """What `queued_work.holds_clock` reads beyond the rest of `_tick`'s key (four parts), or four
     Nones while the controller manager is down or no synced controller has a key queued."""
-    if not is_up(state, CONTROLLER_MANAGER) or next(controllers.queued(model, state), None) is None:
+    if next(controllers.runnable(model, state), None) is None:  # (keys of controllers whose process is up)
         return _NOTHING_QUEUED
     return state.controllers, state.store, state.armed_failures, state.overload
 
@@ -230,7 +231,7 @@ def _reconcile_crashes(model: ClusterModel, state: ClusterState) -> tuple[Any, .
     if not faults.can_inject(state, model, "component_crash"):
         return state.quiesced, state.faults, None, None, None, None
     return (state.quiesced, state.faults, state.down, state.controllers, _view(model, state, CONTROLLER_MANAGER),
-            state.clock)
+            state.clock, *(_view(model, state, p) for p in own_processes(model)))
 
 
 def _watch_faults(model: ClusterModel, state: ClusterState, component: str) -> tuple[Any, ...]:
@@ -408,7 +409,8 @@ DEPS: dict[Any, DepsFn] = {
     _node_faults: lambda model, node: frozenset({"quiesced", "faults", "down", "partitioned", ("kubelets", node)}),
     _crash_faults: lambda model: frozenset({"quiesced", "faults", "down"}),
     _reconcile_crashes: lambda model: frozenset({"quiesced", "faults", "down", "controllers",
-                                                 ("informers", CONTROLLER_MANAGER), "store.objects", "clock"}),
+                                                 ("informers", CONTROLLER_MANAGER), "store.objects", "clock",
+                                                 *(("informers", p) for p in own_processes(model))}),
     _watch_faults: lambda model, component: frozenset({"quiesced", "faults", "down", "armed_failures",
                                                        ("informers", component)}),
     _daemonset_order: lambda model: frozenset({"down", "controllers", ("informers", CONTROLLER_MANAGER),
@@ -435,7 +437,8 @@ def _guard_deps(model: ClusterModel, guard: Any, flood: bool) -> frozenset[Token
         if gates and gates != model.hooks.memo_safe_gates:  # (a user's request gate may read anything)
             return None
         return frozenset({"down", "controllers", ("informers", CONTROLLER_MANAGER), "store", "clock",
-                          "armed_failures", "overload", *(("informers",) if flood else ())})
+                          "armed_failures", "overload", *(("informers",) if flood else ()),
+                          *(("informers", p) for p in own_processes(model))})
     if guard is prompt_work.scheduler_holds_clock:  # (the scheduler's enabled actions)
         return _scheduler_deps(model)
     if guard is outages.outage_holds_clock:  # (`restart_deadline`: the crash times, what is down; the clock)

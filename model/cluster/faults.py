@@ -31,6 +31,7 @@ from kubeprop.model.cluster.informers import (
 )
 from kubeprop.model.cluster.outages import tick_step
 from kubeprop.model.controllers import base as controllers
+from kubeprop.model.controllers.processes import own_processes, process_of
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.kubelet import component as kubelet_mod
@@ -143,9 +144,9 @@ def node_faults(model: ClusterModel, state: ClusterState, node: str) -> Iterator
 
 
 def crashable(model: ClusterModel) -> tuple[str, ...]:
-    """The processes that can crash (`crash_faults`): schedulers, the controller manager, kubelets,
-    etcd members."""
-    return (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
+    """The processes that can crash (`crash_faults`): schedulers, the controller manager, the
+    operators that run as processes of their own (`processes.own_processes`), kubelets, etcd members."""
+    return (*model.scheduler_instances, CONTROLLER_MANAGER, *own_processes(model), *(kubelet(n) for n in model.nodes),
             *(f"{ETCD_PREFIX}{m}" for m in model.etcd_members))
 
 
@@ -162,13 +163,14 @@ def crash_faults(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
 
 
 def reconcile_crashes(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
-    """The controller manager crashing in the middle of a reconcile: for each queued key whose
-    reconcile would now send n > 1 requests, after each of the first n - 1 of them. They read the
-    budget, what is down, the controllers' queues and memories, the controller manager's cache and
-    the clock (what a reconcile reads)."""
-    if not can_inject(state, model, "component_crash") or not is_up(state, CONTROLLER_MANAGER):
+    """The controller's process (the controller manager, or an operator's own) crashing in the middle
+    of a reconcile: for each queued key whose reconcile would now send n > 1 requests, after each of
+    the first n - 1 of them. They read the budget, what is down, the controllers' queues and
+    memories, their processes' caches and the clock (what a reconcile reads); `controllers.runnable`
+    lists only the keys of controllers whose process is up."""
+    if not can_inject(state, model, "component_crash"):
         return
-    for controller, key in controllers.queued(model, state):
+    for controller, key in controllers.runnable(model, state):
         for sent in range(1, len(controllers.decide(model, state, controller, key).requests)):
             yield CrashDuringReconcile(controller, key, sent)
 
@@ -292,9 +294,10 @@ def _crash_component(model: ClusterModel, state: ClusterState, act: CrashCompone
 
 
 def _crash_during_reconcile(model: ClusterModel, state: ClusterState, act: CrashDuringReconcile) -> ClusterState:
-    """The reconcile's first `act.sent` requests sent, then the controller manager down."""
+    """The reconcile's first `act.sent` requests sent, then the controller's process down (the
+    controller manager, or an operator's own: `processes.process_of`)."""
     state = controllers.reconcile(model, state, controllers.Reconcile(act.controller, act.key), sent=act.sent)
-    return _crash_component(model, state, CrashComponent(CONTROLLER_MANAGER))
+    return _crash_component(model, state, CrashComponent(process_of(model, act.controller)))
 
 
 def _restart_component(model: ClusterModel, state: ClusterState, act: RestartComponent) -> ClusterState:

@@ -6,7 +6,7 @@ A footprint names parts of a `ClusterState` with short tokens:
 |---|---|
 | `store` | the API store: objects, revision, event log (every write bumps the revision) |
 | `etcd` | whether etcd has a quorum (members and their nodes up) |
-| `cache:<component>` | a component's informer caches |
+| `cache:<component>` | a component's informer caches (an operator's own: `cache:operator/<name>`) |
 | `ctl:<controller>` | one controller's work queue and memory (node lifecycle, the HPA: their memory) |
 | `sched:<instance>` | one scheduler instance's queue memory and assume cache |
 | `kubelet:<node>` | one node's actual pods and containers |
@@ -54,6 +54,7 @@ from kubeprop.model.controllers import attachdetach, hpa, nodelifecycle, queued_
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers.base import Reconcile, SyncInformer
 from kubeprop.model.controllers.daemonset_order import ReconcileFrom
+from kubeprop.model.controllers.processes import controllers_in, is_operator, own_processes, process_of
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.kubelet.volumes import ATTACH_DETACH, can_attach
@@ -212,6 +213,8 @@ class Footprints:
         """What the event handlers of `component` write when events reach it."""
         if component == CONTROLLER_MANAGER:  # (node events: the taint eviction work; HPA events: its due times)
             return self.all_controllers()
+        if is_operator(component):  # (an operator's own cache: its own controllers' queues alone)
+            return {f"ctl:{c.name}" for c in controllers_in(self.model, component)}
         if component in self.model.scheduler_instances:
             return {f"sched:{component}"}
         return set()
@@ -271,14 +274,18 @@ def _scheduler_write(f: Footprints, act: Any) -> Footprint:
 
 
 def _reconcile(f: Footprints, act: Any) -> Footprint:
-    reads, writes = f.send(CONTROLLER_MANAGER)
-    return _fp(reads | {f"up:{CONTROLLER_MANAGER}"} | f.cache(CONTROLLER_MANAGER), writes | {f"ctl:{act.controller}"})
+    """Sent as the controller's process (the controller manager, or an operator's own), deciding from
+    that process's cache, enabled while it is up."""
+    process = process_of(f.model, act.controller)
+    reads, writes = f.send(process)
+    return _fp(reads | {f"up:{process}"} | f.cache(process), writes | {f"ctl:{act.controller}"})
 
 
 def _sync_informer(f: Footprints, act: Any) -> Footprint:
     """Enabled while the LIST is allowed (the stored RBAC objects); enqueues the keys of the
-    controller manager's cached objects of that resource."""
-    reads = {"store", f"up:{CONTROLLER_MANAGER}"} | f.cache(CONTROLLER_MANAGER)
+    cached objects of that resource (its process's cache)."""
+    process = process_of(f.model, act.controller)
+    reads = {"store", f"up:{process}"} | f.cache(process)
     return _fp(reads, {f"ctl:{act.controller}"})
 
 
@@ -346,6 +353,8 @@ def _component(f: Footprints, act: Any) -> Footprint:
     touched = {f"up:{c}", f"cache:{c}", f"armed:{c}", "faults:component_crash", f"ghost:{c}", f"crashed:{c}"}
     if c == CONTROLLER_MANAGER:
         touched |= f.all_controllers()
+    elif is_operator(c):
+        touched |= f.hooks(c)
     elif c in f.model.scheduler_instances:
         touched.add(f"sched:{c}")
     elif c.startswith(ETCD_PREFIX):
@@ -359,8 +368,8 @@ def _component(f: Footprints, act: Any) -> Footprint:
 
 
 def _crash_during_reconcile(f: Footprints, act: Any) -> Footprint:
-    """A reconcile's first requests, then the controller manager's crash: both footprints."""
-    sent, crash = _reconcile(f, act), _component(f, act_mod.CrashComponent(CONTROLLER_MANAGER))
+    """A reconcile's first requests, then its process's crash: both footprints."""
+    sent, crash = _reconcile(f, act), _component(f, act_mod.CrashComponent(process_of(f.model, act.controller)))
     return Footprint(sent.reads | crash.reads, sent.writes | crash.writes)
 
 
@@ -403,7 +412,8 @@ def _tick(f: Footprints, act: Any) -> Footprint:
              | {f"kubelet:{n}" for n in nodes} | {f"heartbeat:{n}" for n in nodes}
              | {f"up:{kubelet(n)}" for n in nodes} | {f"up:node/{n}" for n in nodes}
              | {f"{part}:{s}" for s in schedulers for part in ("sched", "cache", "up")})
-    reads |= f.send(CONTROLLER_MANAGER)[0]  # (the store, etcd, the armed failure: `holds_clock`'s reconciles)
+    for process in (CONTROLLER_MANAGER, *own_processes(f.model)):  # (`holds_clock`'s reconciles: the store,
+        reads |= f.send(process)[0] | {f"up:{process}", f"cache:{process}"}  # etcd, the armed failure, up)
     for component in components(f.model):  # (`in_flight_holds_clock`: deliveries and relists)
         reads |= f.reaches(component) | {f"cache:{component}"}
     reads |= {f"crashed:{c}" for c in crashable(f.model)}  # (`outages`: restart deadlines)

@@ -7,6 +7,9 @@ Which component watches what (upstream: each binary's informer factory):
   PodDisruptionBudgets for preemption where the scenario has any (`kubeprop.model.scheduler.pdbs`);
 - the controller manager: the union of its controllers' `watches` plus pods and nodes (one shared
   informer factory for all controllers, `cmd/kube-controller-manager/app/controllermanager.go`);
+- an operator running with a cache of its own (`operator/<name>`,
+  `kubeprop.model.controllers.processes`): its controller's `watches` only (its own informer
+  factory or controller-runtime cache);
 - a kubelet: pods with `spec.nodeName=<node>` (`pkg/kubelet/config/apiserver.go`), ConfigMaps and
   Secrets where the scenario can have any (`kubelet_watches`).
 
@@ -25,6 +28,7 @@ from typing import Any
 from kubeprop.model.api.objects import ApiObject, ConfigMap, ObjectKey, Pod, Secret
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import WatchEvent
+from kubeprop.model.controllers.processes import controllers_in, is_operator, own_processes
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scheduler.default_spread import DEFAULT_SPREAD_RESOURCES
@@ -79,6 +83,8 @@ def watched(model: ClusterModel, component: str) -> tuple[str, ...]:
         return kubelet_watches(model)
     if component == WATCH_CACHE:
         return ("pods",)
+    if is_operator(component):
+        return tuple(sorted({r for c in controllers_in(model, component) for r in c.watches}))
     resources = {"pods", "nodes"}
     if component == CONTROLLER_MANAGER:
         for controller in model.controllers:
@@ -100,9 +106,11 @@ def filters(component: str) -> FrozenMap[str, ObjectFilter]:
 
 
 def components(model: ClusterModel) -> tuple[str, ...]:
-    """Every component with an informer: schedulers, the controller manager, every kubelet."""
+    """Every component with an informer: schedulers, the controller manager, the operators that run
+    with caches of their own (`processes.own_processes`), every kubelet."""
     cache = (WATCH_CACHE,) if model.parameter("listFromWatchCache") else ()
-    return (*cache, *model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes))
+    return (*cache, *model.scheduler_instances, CONTROLLER_MANAGER, *own_processes(model),
+            *(kubelet(n) for n in model.nodes))
 
 
 WATCH_CACHE = "watchcache"

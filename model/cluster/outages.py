@@ -46,6 +46,7 @@ cache's `_tick` key, `kubeprop.model.cluster.enabled_reads`, include it): the cr
 from __future__ import annotations
 
 from kubeprop.model.cluster.exit_deadlines import next_deadline
+from kubeprop.model.controllers.processes import OPERATOR_PREFIX
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ETCD_PREFIX, KUBELET_PREFIX, ClusterModel, ClusterState
 
 __all__ = ["OUTAGE_PARAMETERS", "max_outage", "outage_holds_clock", "restart_deadline", "tick_step"]
@@ -60,8 +61,8 @@ OUTAGE_PARAMETERS = {
 
 
 def _kind(component: str) -> str:
-    if component == CONTROLLER_MANAGER:
-        return "controller-manager"
+    if component == CONTROLLER_MANAGER or component.startswith(OPERATOR_PREFIX):
+        return "controller-manager"  # (an operator's own process: a Deployment's pod, restarted as promptly)
     if component.startswith(KUBELET_PREFIX):
         return "kubelet"
     if component.startswith(ETCD_PREFIX):

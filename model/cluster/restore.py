@@ -51,6 +51,7 @@ from kubeprop.model.cluster.informers import (
     hand_relist,
     remember_revisions,
 )
+from kubeprop.model.controllers.processes import own_processes
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.state.actions import Action
@@ -200,7 +201,8 @@ def _instant_relist(model: ClusterModel, state: ClusterState, before: Store) -> 
 
 
 def _restart_components(model: ClusterModel, state: ClusterState) -> ClusterState:
-    for component in (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes)):
+    for component in (*model.scheduler_instances, CONTROLLER_MANAGER, *own_processes(model),
+                      *(kubelet(n) for n in model.nodes)):
         if is_up(state, component):
             state = reset_component(model, remember_revisions(state, component), component)
     return state

@@ -40,6 +40,7 @@ from kubeprop.model.api.objects import ApiObject
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers import resync
 from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups
+from kubeprop.model.controllers.processes import own_processes, process_of
 from kubeprop.model.controllers.user_calls import failure_followers, memory_wakeups, observe_answer, tolerated, woken_at
 from kubeprop.model.controllers.work_queue import (
     ControllerState,
@@ -50,6 +51,7 @@ from kubeprop.model.controllers.work_queue import (
     initial_controllers,
     notify,
     queued,
+    runnable,
     scoped,
     sync_informer,
     sync_key,
@@ -90,6 +92,7 @@ __all__ = [
     "queued",
     "reconcile",
     "reconcile_changes",
+    "runnable",
     "scoped",
     "send_decision",
     "sync_informer",
@@ -155,8 +158,9 @@ def _decision(controller: Controller, view_: ObjectView, key: str, memory: Any, 
 
 
 def decide(model: ClusterModel, state: ClusterState, controller: str, key: str) -> Reconciliation:
-    """What a reconcile of `key` by `controller` would decide now, from the controller manager's
-    cache (the controller manager up, the key queued)."""
+    """What a reconcile of `key` by `controller` would decide now, from its process's cache (the
+    controller manager's, or an operator's own: `processes.process_of`; the process up, the key
+    queued)."""
     return decide_with(model, state, controller, key, state.controllers[controller].memory)
 
 
@@ -164,7 +168,8 @@ def decide_with(model: ClusterModel, state: ClusterState, controller: str, key: 
     """`decide` with `memory` in place of the controller's own: what a later reconcile of `key` would
     decide from the same cache and clock (`queued_work.polling` follows a key's silent requeues)."""
     found = _controller(model, controller)
-    return _decision(found, scoped(found, view(model, state, CONTROLLER_MANAGER)), key, memory, state.clock)
+    return _decision(found, scoped(found, view(model, state, process_of(model, controller))), key, memory,
+                     state.clock)
 
 
 RECENT_RECONCILES = 8
@@ -204,10 +209,11 @@ def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sen
     `first_write` the requests stop after the first that writes (`reconcile_changes`)."""
     controller = act.acting(_controller(model, act.controller))
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
-    decision = _decision(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), act.key,
-                         ctl_state.memory, state.clock)
+    decision = _decision(controller, scoped(controller, view(model, state, process_of(model, act.controller))),
+                         act.key, ctl_state.memory, state.clock)
     written = state.store.revision if first_write else None
-    state, memory, requeue, _ = send_decision(model, state, controller, decision, act.key, sent, observed, written)
+    state, memory, requeue, _ = send_decision(model, state, controller, decision, act.key, sent, observed, written,
+                                              process_of(model, act.controller))
     ctl_state = evolve(ctl_state, memory=memory)
     if requeue:
         ctl_state = ctl_state.enqueue((act.key,))
@@ -215,22 +221,23 @@ def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sen
 
 
 def send_decision(model: ClusterModel, state: ClusterState, controller: Controller, decision: Reconciliation,
-                  key: str, sent: int | None = None, observed: bool = True, written: int | None = None
-                  ) -> tuple[ClusterState, Any, bool, tuple[Request, Response] | None]:
+                  key: str, sent: int | None = None, observed: bool = True, written: int | None = None,
+                  process: str = CONTROLLER_MANAGER) -> tuple[ClusterState, Any, bool, tuple[Request, Response] | None]:
     """Send a decision's requests as `_reconcile_now` describes: the state after them, the memory
     the controller observed, whether the key is requeued, and the first failure that requeues it
-    (none tolerated; `kubeprop.model.controllers.failing` asks whether it comes again). With
+    (none tolerated; `kubeprop.model.controllers.failing` asks whether it comes again). The requests
+    go out as `process` (the controller's: its armed failure is the one consumed). With
     `written` (the store's revision before the reconcile), stop after the first request that wrote
-    (the revision moved past it) or consumed the controller manager's armed failure (`reconcile_changes`)."""
+    (the revision moved past it) or consumed the process's armed failure (`reconcile_changes`)."""
     memory, requeue, failure = decision.memory, decision.requeue, None
     requests, index, failed = decision.requests, 0, False
-    armed = CONTROLLER_MANAGER in state.armed_failures
+    armed = process in state.armed_failures
     while index < len(requests) and (sent is None or index < sent):
         request = requests[index]
         state, response = (send if observed else send_unobserved)(model, state, controller.identity, request,
-                                                                   CONTROLLER_MANAGER)
+                                                                   process)
         if written is not None and (state.store.revision != written or (
-                armed and CONTROLLER_MANAGER not in state.armed_failures)):
+                armed and process not in state.armed_failures)):
             break
         memory = observe_answer(controller, memory, request, response, key, state.clock)
         index += 1
@@ -298,13 +305,15 @@ def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tup
     (the optional `wakeup_at(view, key, now)`: upstream's `queue.AddAfter`, e.g. the Deployment
     progress deadline or minReadySeconds; or `memory_wakeups`, `_memory_wakeups`; or a periodic
     resync, `_resyncs`)."""
-    if not is_up(state, CONTROLLER_MANAGER):
-        return
-    view_ = view(model, state, CONTROLLER_MANAGER)
+    views: dict[str, ObjectView | None] = {}
     for controller, name, in_memory, resyncs, wakeup_at, resource in _timed(model.controllers):
+        process = process_of(model, name)
+        if process not in views:
+            views[process] = view(model, state, process) if is_up(state, process) else None
+        view_ = views[process]
         ctl_state = state.controllers.get(name)
-        if bool(getattr(ctl_state, "unsynced", None)):
-            continue  # (a controller waiting for its caches to sync has queued no AddAfter)
+        if view_ is None or bool(getattr(ctl_state, "unsynced", None)):
+            continue  # (its process is down; a controller waiting for its caches to sync has queued no AddAfter)
         if in_memory:
             yield from _memory_wakeups(controller, ctl_state)
         seen_view = scoped(controller, view_)
@@ -367,7 +376,7 @@ RECENT_TIMERS = 4
 """Answers of `next_timer` kept (`_NEXT_TIMERS`)."""
 _NEXT_TIMERS: list[tuple[tuple[Any, ...], int | None]] = []
 """`next_timer`'s last answers, the latest first: ((model, view, clock, up, waiting, the states of the
-controllers with memory wake-ups), answer)."""
+controllers with memory wake-ups, the operators' own views), answer)."""
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
@@ -378,16 +387,27 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
     the last four (a step of a kubelet, the scheduler or a controller's queue changes none of them)."""
     up, clock = is_up(state, CONTROLLER_MANAGER), state.clock
     seen_view = view(model, state, CONTROLLER_MANAGER) if up else None
-    unsynced, kept = waiting(state), _memory_timer_inputs(model, state)
-    for (was_model, was_view, was_clock, was_up, was_waiting, was_kept), at in _NEXT_TIMERS:
+    unsynced, kept, own = waiting(state), _memory_timer_inputs(model, state), _own_views(model, state)
+    for (was_model, was_view, was_clock, was_up, was_waiting, was_kept, was_own), at in _NEXT_TIMERS:
         if was_model is model and was_view is seen_view and was_clock == clock and was_up is up and (
-                was_waiting == unsynced) and was_kept == kept:
+                was_waiting == unsynced) and was_kept == kept and _same(was_own, own):
             return at
     times = [at for _, _, at in _wakeups(model, state, clock) if at > clock]
     found = min(times) if times else None
-    _NEXT_TIMERS.insert(0, ((model, seen_view, clock, up, unsynced, kept), found))
+    _NEXT_TIMERS.insert(0, ((model, seen_view, clock, up, unsynced, kept, own), found))
     del _NEXT_TIMERS[RECENT_TIMERS:]
     return found
+
+
+def _own_views(model: ClusterModel, state: ClusterState) -> tuple[ObjectView | None, ...]:
+    """The views of the operators that run with caches of their own (None for one that is down):
+    what `_wakeups` reads of them (`processes.own_processes`; none by default)."""
+    return tuple(view(model, state, p) if is_up(state, p) else None for p in own_processes(model))
+
+
+def _same(one: tuple[Any, ...], other: tuple[Any, ...]) -> bool:
+    """Whether two tuples hold the very same objects, in order."""
+    return len(one) == len(other) and all(a is b for a, b in zip(one, other, strict=True))
 
 
 def on_tick(model: ClusterModel, before: ClusterState, after: ClusterState) -> ClusterState:

@@ -28,9 +28,10 @@ import attrs
 
 from kubeprop.model.api.objects import kind_info, qualified_resource
 from kubeprop.model.api.server import Request, Response
-from kubeprop.model.controllers.base import decide, queued, send_decision
+from kubeprop.model.controllers.base import decide, runnable, send_decision
+from kubeprop.model.controllers.processes import process_of
 from kubeprop.model.evolve import evolve
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 __all__ = ["FailingKey", "describe_request", "failing_keys", "refused"]
 
@@ -66,11 +67,12 @@ def refused(model: ClusterModel, state: ClusterState, controller: str, key: str)
     answer; None when the reconcile would succeed, tolerate its failures, or fail only by the
     environment's doing (see the module docstring). The controller manager must be up and the key
     queued (`base.queued`)."""
-    if state.armed_failures.get(CONTROLLER_MANAGER) is not None:  # an injected fault: transient
-        state = evolve(state, armed_failures=state.armed_failures.delete(CONTROLLER_MANAGER))
+    process = process_of(model, controller)
+    if state.armed_failures.get(process) is not None:  # an injected fault: transient
+        state = evolve(state, armed_failures=state.armed_failures.delete(process))
     found = next(c for c in model.controllers if c.name == controller)
     _, _, requeue, failure = send_decision(model, state, found, decide(model, state, controller, key), key,
-                                           observed=False)
+                                           observed=False, process=process)
     if failure is None or not requeue or not _for_good(failure[1]):
         return None
     return failure
@@ -89,9 +91,7 @@ def failing_keys(model: ClusterModel, state: ClusterState, names: tuple[str, ...
 
 
 def _failing(model: ClusterModel, state: ClusterState, names: tuple[str, ...] | None) -> Iterator[FailingKey]:
-    if not is_up(state, CONTROLLER_MANAGER):
-        return
-    for controller, key in queued(model, state):
+    for controller, key in runnable(model, state):  # (of the controllers whose process is up)
         if names is not None and controller not in names:
             continue
         found = refused(model, state, controller, key)

@@ -67,8 +67,9 @@ from operator import is_
 from typing import Any
 
 from kubeprop.model.controllers import base as controllers
+from kubeprop.model.controllers.processes import process_of
 from kubeprop.model.evolve import evolve
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.model.state.component import Reconciliation
 
 __all__ = ["forget_verdicts", "holds_clock", "polling", "silent_requeues_per_tick", "urgent_keys"]
@@ -92,9 +93,8 @@ def holds_clock(model: ClusterModel, state: ClusterState) -> bool:
 
 
 def _urgent(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
-    if not is_up(state, CONTROLLER_MANAGER):
-        return
-    yield from ((name, key) for name, key in controllers.queued(model, state) if _changes(model, state, name, key))
+    # (`controllers.runnable`: the keys of controllers whose process is up)
+    yield from ((name, key) for name, key in controllers.runnable(model, state) if _changes(model, state, name, key))
 
 
 def _changes(model: ClusterModel, state: ClusterState, controller: str, key: str) -> bool:
@@ -233,7 +233,8 @@ class _Verdicts:
         store, down, flood = state.store, state.down, state.overload
         informers = state.informers if flood is not None else None
         held = (model, ctl_state, decision, store, down, flood, informers)
-        memo_key = (controller, key, state.clock, state.armed_failures.get(CONTROLLER_MANAGER), *map(id, held))
+        armed = state.armed_failures.get(process_of(model, controller))
+        memo_key = (controller, key, state.clock, armed, *map(id, held))
         found = self.entries.get(memo_key)
         if found is not None and all(map(is_, found[0], held)):
             return found[1]

@@ -28,6 +28,7 @@ from kubeprop.model.controllers.cache_sync import (
     informers,
     refused_informers,
 )
+from kubeprop.model.controllers.processes import controllers_in, process_of
 from kubeprop.model.controllers.sync_updates import ignores_sync_update
 from kubeprop.model.controllers.user_calls import built_in, handled_keys, started_memory
 from kubeprop.model.evolve import evolve
@@ -39,7 +40,7 @@ from kubeprop.model.state.component import Change, Controller, change_of, contro
 from kubeprop.model.state.informer import NamespacedView, ObjectView
 
 __all__ = ["ControllerState", "Dispatch", "Handler", "Reconcile", "SyncInformer", "enabled", "handlers",
-           "initial_controllers", "notify", "queued", "scoped", "sync_informer", "sync_key", "waiting"]
+           "initial_controllers", "notify", "queued", "runnable", "scoped", "sync_informer", "sync_key", "waiting"]
 
 
 @attrs.frozen(cache_hash=True)
@@ -119,15 +120,16 @@ def _keys_of(controller: Controller, view_: ObjectView, names: Iterable[str]) ->
     return keys
 
 
-def initial_controllers(model: ClusterModel, view_: ObjectView, store: Store | None = None
-                        ) -> FrozenMap[str, ControllerState]:
-    """Every controller with its initial memory and every existing object's keys queued
+def initial_controllers(model: ClusterModel, view_: ObjectView, store: Store | None = None,
+                        process: str | None = None) -> FrozenMap[str, ControllerState]:
+    """Every controller (of `process` only, if given: `processes.controllers_in`; `view_` is then
+    that process's) with its initial memory and every existing object's keys queued
     (an informer's initial LIST delivers an ADD for each object). Given the `store`, a controller
     whose identity may not LIST a watched resource — at the cluster scope, or in one of its
     `namespaces` — starts with that informer unsynced (`ControllerState.unsynced`; its objects
     enqueue nothing)."""
     out = {}
-    for controller in model.controllers:
+    for controller in model.controllers if process is None else controllers_in(model, process):
         unsynced = () if store is None else refused_informers(store, model.api.users, controller)
         synced = (i for i in _informers_of(controller, store) if i not in unsynced)
         keys = _keys_of(controller, scoped(controller, view_), synced)
@@ -183,19 +185,21 @@ def _dispatch(controllers: tuple[Controller, ...]) -> Dispatch:
     return {resource: tuple(found) for resource, found in table.items()}
 
 
-def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent], sync: bool = False
-           ) -> ClusterState:
-    """Run every controller's event handlers on delivered events (enqueue the keys they name); an
+def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent], sync: bool = False,
+           process: str = CONTROLLER_MANAGER) -> ClusterState:
+    """Run the event handlers of every controller of `process` (the controller manager's, or an
+    operator's with a cache of its own: `kubeprop.model.controllers.processes`) on events its
+    informers delivered (enqueue the keys they name); an
     event of a namespace a controller does not watch (`namespaces`) reaches none of its handlers.
     `sync`: the events are a relist's updates of objects the cache held unchanged, which the handlers
     of `sync_updates.ignores_sync_update` do nothing with. Each handler is told the kind of event and
     an update's old object (`keys_for_change`). The handlers an event reaches are those of its
     resource (`handlers`)."""
-    if not is_up(state, CONTROLLER_MANAGER):
+    if not is_up(state, process):
         return state
-    view_ = view(model, state, CONTROLLER_MANAGER)
+    view_ = view(model, state, process)
     controllers = state.controllers
-    table = handlers(model.controllers)
+    table = handlers(controllers_in(model, process))
     for event in events:
         key = event.key
         change: Change | None = None
@@ -221,13 +225,12 @@ def notify(model: ClusterModel, state: ClusterState, events: Iterable[WatchEvent
 
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """One Reconcile per queued key of every controller whose informers have synced, and a
-    SyncInformer for each unsynced informer whose LIST would now succeed (when the controller
-    manager is up)."""
-    if not is_up(state, CONTROLLER_MANAGER):
-        return
+    SyncInformer for each unsynced informer whose LIST would now succeed (when its process — the
+    controller manager, or the operator's own — is up)."""
+    down = state.down
     for controller in model.controllers:
         ctl_state = state.controllers.get(controller.name)
-        if ctl_state is None:
+        if ctl_state is None or (down and not is_up(state, process_of(model, controller.name))):
             continue
         if ctl_state.unsynced:
             for informer in ctl_state.unsynced:
@@ -265,7 +268,8 @@ def sync_informer(model: ClusterModel, state: ClusterState, act: SyncInformer) -
     controller = _controller(model, act.controller)
     ctl_state: ControllerState = state.controllers[act.controller]
     assert act.informer in ctl_state.unsynced, "SyncInformer is not enabled"
-    keys = _keys_of(controller, scoped(controller, view(model, state, CONTROLLER_MANAGER)), (act.informer,))
+    own = view(model, state, process_of(model, act.controller))
+    keys = _keys_of(controller, scoped(controller, own), (act.informer,))
     unsynced = tuple(r for r in ctl_state.unsynced if r != act.informer)
     ctl_state = evolve(ctl_state.enqueue(keys), unsynced=unsynced)
     return evolve(state, controllers=state.controllers.set(act.controller, ctl_state))
@@ -279,9 +283,19 @@ def _controller(model: ClusterModel, name: str) -> Any:
 
 
 def queued(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
-    """(controller, key) for every queued key of every controller, in `enabled`'s order."""
+    """(controller, key) for every queued key of every controller, in `enabled`'s order (whether its
+    process is up or not: `runnable` asks)."""
     for controller in model.controllers:
         ctl_state = state.controllers.get(controller.name)
         if ctl_state is not None and not ctl_state.unsynced:
             for key in ctl_state.queue:
                 yield controller.name, key
+
+
+def runnable(model: ClusterModel, state: ClusterState) -> Iterator[tuple[str, str]]:
+    """`queued`'s keys of the controllers whose process (the controller manager, or an operator's
+    own: `processes.process_of`) is up: those a `Reconcile` is enabled for."""
+    down = state.down
+    for controller, key in queued(model, state):
+        if not down or is_up(state, process_of(model, controller)):
+            yield controller, key

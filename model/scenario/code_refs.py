@@ -131,4 +131,22 @@ def user_controllers(spec: ScenarioFile, doc: YamlDocument | None, problems: lis
             problems.append(problem_at(doc, ("controllers", i), problem))
             continue
         out.append(controller)
+    problems.extend(_cache_problems(spec, doc, out, len(out) == len(spec.controllers)))
     return tuple(out)
+
+
+def _cache_problems(spec: ScenarioFile, doc: YamlDocument | None, controllers: list[Any], all_found: bool
+                    ) -> list[Problem]:
+    """`controllerCaches`: each value `own` or `shared`, each name one of the scenario's controllers
+    (checked only when every `controllers:` entry resolved: a name may belong to one that did not)."""
+    names = {getattr(c, "name", None) for c in controllers}
+    out = []
+    for name, cache in spec.controller_caches.sorted_items():
+        if cache not in ("own", "shared"):
+            out.append(problem_at(doc, ("controllerCaches", name),
+                                  f"Unsupported value: {cache!r}: supported values: \"own\", \"shared\""))
+        if all_found and name not in names:
+            known = ", ".join(sorted(repr(n) for n in names if isinstance(n, str))) or "none"
+            out.append(problem_at(doc, ("controllerCaches", name),
+                                  f"no controller {name!r} among the scenario's `controllers:` (named: {known})"))
+    return out

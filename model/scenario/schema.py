@@ -60,6 +60,7 @@ PARAMETERS: dict[str, Any] = {
     "terminatedPodGCThreshold": 12500,
     "listFromWatchCache": False,
     "etcdQuorum": "majority",
+    "userControllerCache": "shared",
     "hpaSyncPeriodSeconds": 15,
     "hpaDownscaleStabilizationSeconds": 300,
     "hpaTolerance": 0.1,
@@ -151,6 +152,9 @@ PARAMETER_RANGES: dict[str, ParameterRange] = {
     # pkg/controller/podgc: a threshold <= 0 disables the terminated-pod collection
     "terminatedPodGCThreshold": ParameterRange(0, 1_000_000),
     "etcdQuorum": ParameterRange(choices=("majority", "ceil")),
+    # a user controller's process: the controller manager's shared cache, or an operator's own
+    # (`kubeprop.model.controllers.processes`; per controller: the scenario's `controllerCaches`)
+    "userControllerCache": ParameterRange(choices=("shared", "own")),
     # the cluster's default StorageClass (kubeprop.model.api.storage CLUSTER_CLASSES)
     "defaultStorageClass": ParameterRange(choices=STORAGE_CLASS_CHOICES),
     # periods: 0 would make the HPA sync, metrics-server scrape or a drain retry at every instant
@@ -497,6 +501,10 @@ class ScenarioFile:
     variant: str = "correct"
     admission: tuple[str, ...] = ()
     controllers: tuple[str, ...] = ()
+    controller_caches: FrozenMap[str, str] = attrs.field(default=EMPTY, converter=frozen_map)
+    """A user controller's name → `own` (it runs as a process of its own, with its own informer cache)
+    or `shared` (in the controller manager, on its shared cache); a controller not named here takes
+    the parameter `userControllerCache` (`kubeprop.model.controllers.processes`)."""
     properties: tuple[str, ...] = ()
     """Your own properties, `module` or `module:attribute` (loaded by `kubeprop.properties.modules`)."""
     environment: EnvironmentDecl = EnvironmentDecl()

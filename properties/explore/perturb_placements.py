@@ -58,6 +58,7 @@ from kubeprop.model.cluster import informers
 from kubeprop.model.cluster.drive import FairPolicy, is_recovery
 from kubeprop.model.cluster.footprint import USER, component_of
 from kubeprop.model.controllers.base import Reconcile
+from kubeprop.model.controllers.processes import process_of
 from kubeprop.model.state.actions import (
     Action,
     CrashComponent,
@@ -69,7 +70,7 @@ from kubeprop.model.state.actions import (
     Tick,
     UserStep,
 )
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterState
+from kubeprop.model.state.cluster import ClusterState
 from kubeprop.properties.explore.around import _Node, _Search
 from kubeprop.properties.explore.contend import after_contention, contention_points, first_contentions
 from kubeprop.properties.explore.hold import Delay, Hold, Holds
@@ -295,7 +296,8 @@ class _Perturb:
         rank = 0
         if isinstance(cause, CrashComponent | CrashDuringReconcile):
             first = run.nodes[0]
-            restart = RestartComponent(cause.component if isinstance(cause, CrashComponent) else CONTROLLER_MANAGER)
+            restart = RestartComponent(cause.component if isinstance(cause, CrashComponent)
+                                       else process_of(self.search.model, cause.controller))
             if restart in self.enabled(first):
                 yield rank, first, restart
                 rank += 1
@@ -341,6 +343,14 @@ class _Perturb:
         reconcile)."""
         return [*((node, act) for act in self._after_write(node)), *self._within_reconcile(node)]
 
+    def component(self, act: Action) -> str:
+        """The process `act` is a step of (`footprint.component_of`), a controller's being its own process
+        where it runs with a cache of its own (`processes.process_of`)."""
+        controller = getattr(act, "controller", None)
+        if isinstance(act, Reconcile) and isinstance(controller, str):
+            return process_of(self.search.model, controller)
+        return component_of(act)
+
     def _within_reconcile(self, node: _Node) -> list[tuple[_Node, Perturbation]]:
         """Where `node` is a reconcile that sends more than one request, the controller manager
         crashed between two of them instead (`CrashDuringReconcile` at the node before it)."""
@@ -357,7 +367,7 @@ class _Perturb:
         its restart at once is the next placement: `_on_perturbed_run`)."""
         if node.action is None or node.parent is None:
             return []
-        component = component_of(node.action)
+        component = self.component(node.action)
         if not component:
             return []
         crash = CrashComponent(component)
@@ -393,7 +403,7 @@ class _Perturb:
         act, parent = node.action, node.parent
         if not isinstance(act, Reconcile) or parent is None or self.search.model.instant_caches:
             return []
-        component = component_of(act)
+        component = self.component(act)
         before = parent.state.store.revision
         if node.state.store.revision == before:
             return []
