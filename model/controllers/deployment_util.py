@@ -279,7 +279,10 @@ def proportion(rs: ReplicaSet | None, d: Deployment, to_add: int, added: int, ze
 
 
 def is_saturated(d: Deployment, rs: ReplicaSet | None) -> bool:
-    """IsSaturated: the new RS has replicas = desired-replicas annotation = available = Deployment replicas."""
+    """IsSaturated: the new RS has replicas = desired-replicas annotation = available = Deployment replicas.
+    The annotation is read with `annotation_int`. Every version of IsSaturated the search index
+    holds (none of v1.32 or later) reads it with `strconv.Atoi` then `int32()` ("+3" is 3,
+    2^32 + 3 wraps to 3); whether v1.33's does was not confirmed (audit21a F5), so this is kept."""
     if rs is None:
         return False
     desired = annotation_int(rs, DESIRED_REPLICAS_ANNOTATION)

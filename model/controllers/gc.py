@@ -265,10 +265,11 @@ class GarbageCollector:
                 continue
             if info.namespaced and not obj.metadata.namespace:
                 return _Classified(lookups=tuple(lookups), invalid=True)
-            owner = view.get(okey) if okey.resource in self.watches else None
             if okey.resource not in self.watches:
-                solid.append(ref)
-            elif owner is None or owner.metadata.uid != ref.uid:
+                solid.append(ref)  # a model choice (module docstring)
+                continue
+            owner = view.get(okey)
+            if owner is None or owner.metadata.uid != ref.uid:
                 lookups.append((okey, ref))
             elif deleting_dependents(owner):
                 waiting.append(ref)
