@@ -309,14 +309,16 @@ def _stored_service_accounts(objects: FrozenMap[ObjectKey, ApiObject]) -> frozen
 
 
 def _target(request: Request, info: KindInfo) -> tuple[str, str]:
-    """(namespace, name) the request addresses, from the request or its object."""
+    """(namespace, name) the request addresses, from the request or its object. A namespaced
+    write without one goes to `default`; a LIST without one lists every namespace; a GET without
+    one stays without (`_get`)."""
     namespace, name = request.namespace, request.name
     if request.obj is not None:
         namespace = namespace or request.obj.metadata.namespace
         name = name or request.obj.metadata.name
     if not info.namespaced:
         namespace = ""
-    elif not namespace and request.verb != "list":
+    elif not namespace and request.verb not in ("list", "get"):
         namespace = "default"
     return namespace, name
 
@@ -368,6 +370,13 @@ def _subresource(store: Store, ctx: Context, namespace: str, name: str) -> Resul
 
 
 def _get(store: Store, info: KindInfo, namespace: str, name: str) -> Response:
+    """A GET. Of a namespaced kind without a namespace it is a 404: the API server serves such a
+    kind's objects at `/namespaces/{namespace}/{resource}/{name}` only (its cluster-wide path
+    `/{resource}` lists; `staging/src/k8s.io/apiserver/pkg/endpoints/installer.go` registerResourceHandlers),
+    so `/{resource}/{name}` matches no route, and client-go reads the bare 404 as "the server could
+    not find the requested resource" (`rest/request.go` newUnstructuredResponseError)."""
+    if info.namespaced and not namespace:
+        return status(404, "NotFound", "the server could not find the requested resource")
     obj = store.get(ObjectKey(qualified_resource(info), namespace, name))
     if obj is None:
         return status(404, "NotFound", f"{describe(info, name)} not found")

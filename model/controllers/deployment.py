@@ -8,6 +8,8 @@ controlling ReplicaSet (`getPodMapForDeployment`); then
 - being deleted → status only (`syncStatusOnly`);
 - the paused condition (`checkPausedConditions`);
 - paused → `sync` (proportional scaling and history cleanup, no rollout);
+- the `deprecated.deployment.rollback.to` annotation (on any Deployment, apps/v1 too) → the
+  rollback (`deployment_rollback`: `rollback.go`), and the sync ends;
 - a scaling event (an active ReplicaSet's desired-replicas annotation differs from
   spec.replicas: `isScalingEvent`) → `sync`;
 - else the strategy: `rolloutRecreate` or `rolloutRolling` (`deployment_rollout`), looked up by
@@ -16,12 +18,12 @@ controlling ReplicaSet (`getPodMapForDeployment`); then
   controller (claiming, scaling events, pausing, status, history).
 
 The controller writes only through the API: create/update/delete ReplicaSets, patch ReplicaSet
-owner references, update-status of the Deployment. `deployment_plan` explains how upstream's
+owner references, update-status of the Deployment, and (a rollback only) update of the
+Deployment itself. `deployment_plan` explains how upstream's
 sequential writes map onto one reconcile's requests.
 
 Choices and omissions (documented): the template hash uses the template's canonical JSON, not
-go-spew (`deployment_util`); rollback (`deprecated.deployment.rollback.to`, extensions/v1beta1
-only) is not modelled; delayed requeues (`requeueStuckDeployment`'s AddAfter) are exposed as
+go-spew (`deployment_util`); delayed requeues (`requeueStuckDeployment`'s AddAfter) are exposed as
 `wakeup_at` for a timer component; event recording is not modelled. When the scaling-event check had to rewrite the new
 ReplicaSet's annotations, upstream's second getAllReplicaSetsAndSyncRevision in the same sync
 rewrites it again from the stale cache and fails with a conflict; the model ends the sync after
@@ -50,6 +52,7 @@ from kubeprop.model.controllers.deployment_plan import (
     sync_deployment_status,
     tolerate,
 )
+from kubeprop.model.controllers.deployment_rollback import rollback, rollback_to
 from kubeprop.model.controllers.deployment_rollout import (
     PodMap,
     deployment_complete,
@@ -218,6 +221,10 @@ class DeploymentController(ChangeHandlers, Memoryless):
         _check_paused_conditions(plan)
         if d.spec.paused:
             sync(plan, view, rs_list)
+            return
+        target = rollback_to(d)
+        if target is not None:
+            rollback(plan, view, rs_list, target)
             return
         written = len(plan.requests)
         if _is_scaling_event(plan, view, rs_list):

@@ -50,6 +50,8 @@ class Plan:
         self._rs_request: dict[str, int] = {}
         self.create_failure: NewReplicaSetCreateFailure | None = None
         """What a failed create of the new ReplicaSet writes (`get_new_rs`), if one is planned."""
+        self.after_status: list[Request] = []
+        """Writes upstream sends after the sync's status writes (the rollback's Deployment update)."""
 
     def write_rs(self, rs: ReplicaSet, verb: Literal["create", "update"] = "update") -> None:
         """Create or update `rs`; a later write of the same ReplicaSet merges into the first."""
@@ -82,14 +84,21 @@ class Plan:
             meta = evolve(self.d.metadata, annotations=ann.set(du.REVISION_ANNOTATION, revision))
             self.d = evolve(self.d, metadata=meta)
 
+    def update_deployment(self, d: Deployment) -> None:
+        """Update the Deployment itself (PUT, with the resourceVersion the sync read: after a
+        status write of the same sync it conflicts, as upstream's does), after the status."""
+        self.after_status.append(Request(verb="update", user=self.user, resource="deployments.apps",
+                                         namespace=d.metadata.namespace, name=d.metadata.name, obj=d))
+
     def finish(self) -> tuple[Request, ...]:
-        """The requests, with one update-status at the end if the status or annotations changed."""
+        """The requests, with one update-status if the status or annotations changed, then the
+        Deployment update if any (`update_deployment`)."""
         out = list(self.requests)
         before = self.original
         if self.d.status != before.status or self.d.metadata.annotations != before.metadata.annotations:
             out.append(Request(verb="update-status", user=self.user, resource="deployments.apps",
                                namespace=before.metadata.namespace, name=before.metadata.name, obj=self.d))
-        return tuple(out)
+        return (*out, *self.after_status)
 
 
 def _revision_history(old_revision: str, history: str) -> str | None:
@@ -123,10 +132,10 @@ def new_rs_annotations(d: Deployment, rs: ReplicaSet, new_revision: int, exists:
     old_text = ann.get(du.REVISION_ANNOTATION, "")
     old = 0
     if old_text:
-        try:
-            old = int(old_text, 10)
-        except ValueError:
+        parsed = du.parse_int64(old_text)
+        if parsed is None:
             return _with_annotations(rs, ann), False
+        old = parsed
     if old < new_revision:
         ann[du.REVISION_ANNOTATION] = str(new_revision)
         changed = True

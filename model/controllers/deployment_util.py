@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 
 from kubeprop.model.api.apps import Deployment, ReplicaSet
@@ -103,12 +104,25 @@ def rs_by_creation_key(rs: ReplicaSet) -> tuple[int, str]:
     return (rs.metadata.creation_timestamp or 0, rs.metadata.name)
 
 
-def revision(rs: ReplicaSet) -> int | None:
-    """Revision: the revision annotation as an integer (None if missing or invalid)."""
-    try:
-        return int(rs.metadata.annotations.get(REVISION_ANNOTATION, ""), 10)
-    except ValueError:
+_PARSE_INT = re.compile(r"[+-]?[0-9]+")
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def parse_int64(text: str) -> int | None:
+    """Go's `strconv.ParseInt(text, 10, 64)` (`strconv/atoi.go`), None on its error: an optional
+    sign and ASCII digits within int64 — no space, no underscore (base 10), no other Unicode
+    digit, all of which Python's `int` takes."""
+    if _PARSE_INT.fullmatch(text) is None:
         return None
+    value = int(text)
+    return value if _INT64[0] <= value <= _INT64[1] else None
+
+
+def revision(rs: ReplicaSet) -> int | None:
+    """Revision: the revision annotation read by `strconv.ParseInt(v, 10, 64)`; a missing one
+    is revision 0 (no error), an invalid one None (the error callers skip)."""
+    text = rs.metadata.annotations.get(REVISION_ANNOTATION)
+    return 0 if text is None else parse_int64(text)
 
 
 def max_revision(rss: Iterable[ReplicaSet]) -> int:
@@ -265,7 +279,10 @@ def proportion(rs: ReplicaSet | None, d: Deployment, to_add: int, added: int, ze
 
 
 def is_saturated(d: Deployment, rs: ReplicaSet | None) -> bool:
-    """IsSaturated: the new RS has replicas = desired-replicas annotation = available = Deployment replicas."""
+    """IsSaturated: the new RS has replicas = desired-replicas annotation = available = Deployment replicas.
+    The annotation is read with `annotation_int`. Every version of IsSaturated the search index
+    holds (none of v1.32 or later) reads it with `strconv.Atoi` then `int32()` ("+3" is 3,
+    2^32 + 3 wraps to 3); whether v1.33's does was not confirmed (audit21a F5), so this is kept."""
     if rs is None:
         return False
     desired = annotation_int(rs, DESIRED_REPLICAS_ANNOTATION)

@@ -17,11 +17,27 @@ orphanDependents, removeFinalizer, deleteObject), `graph_builder.go` (which even
   the API server) once no dependent with `blockOwnerDeletion` is left; an object being deleted
   with `orphan` first has its references removed from every dependent, then loses the finalizer.
 - Upstream confirms an owner's absence with a live GET before calling a reference dangling (its
-  dependency graph may lag), and remembers confirmed-absent owners (`absentOwnerCache`). The
-  model does the same: an owner missing from the controller manager's cache is looked up with a
-  GET; a 404 (or another UID) puts its UID in the collector's memory (`GcMemory.absent`, lost on a
-  crash as the LRU is) and the key is retried. A GET that finds the owner keeps the object; the
-  key is retried until the cache catches up.
+  dependency graph may lag), and remembers confirmed-absent owners in `absentOwnerCache`
+  (`isDangling`; an LRU of `objectReference`s: the reference's coordinates, apiVersion, kind,
+  name and UID, `ownerReferenceCoordinates` in `graph.go`, plus the namespace the GET used: the
+  dependent's for a namespaced owner, "" for a cluster-scoped one; looked up under "" and under
+  the dependent's namespace). The model does the same: an owner missing from the controller
+  manager's cache is looked up with a GET; a 404 (or another UID) puts that GET's target
+  (resource, namespace, name) and the reference's UID in the collector's memory
+  (`GcMemory.absent`, lost on a crash as the LRU is) and the key is retried. A GET that finds the
+  owner keeps the object; the key is retried until the cache catches up. The resource stands for
+  apiVersion and kind (the RESTMapper's image of them): two references that map to the same
+  resource, name and UID get the same GET answer upstream, so they are dangling together. A
+  remembered absence holds for that target and UID only: another reference with the same UID (a
+  copy-paste slip naming a live owner, or a cross-namespace one) is looked up on its own.
+- A cluster-scoped dependent whose reference names a namespaced kind is left alone: upstream's
+  `isDangling` returns `namespacedOwnerOfClusterScopedObjectErr` before any GET, and
+  `attemptToDeleteWorker` forgets the item (no delete, no patch, no retry; GETs the references
+  before it already sent stand, and so do their remembered absences).
+
+`isDangling` and `attemptToDeleteWorker` read the same in both versions of `garbagecollector.go`
+the search index holds: commit cb6ff2d8ce35 (older: `workerLock`, deletes without preconditions)
+and 02830ed24bc1 (newer: deletes with the resourceVersion precondition, as the model's do).
 
 Which resources: upstream the graph builder monitors every resource discovery lists as
 deletable (`GetDeletableResources` in `garbagecollector.go`: the preferred resources supporting
@@ -93,11 +109,26 @@ def collected_resources(objects: Iterable[ApiObject], own_controllers: bool = Fa
     return tuple(sorted(found - set(DEFAULT_WATCHES) - {CRDS}))
 
 
+@attrs.frozen(order=True)
+class AbsentOwner:
+    """One owner a live GET confirmed absent: the GET's target and the reference's UID (an entry
+    of upstream's `absentOwnerCache`; see the module docstring)."""
+
+    resource: str
+    namespace: str
+    name: str
+    uid: str
+
+    def __str__(self) -> str:
+        """As a trace shows it: the GET's target as a work-queue key, then the UID."""
+        return f"{ObjectKey(self.resource, self.namespace, self.name)} uid {self.uid}"
+
+
 @attrs.frozen(cache_hash=True)
 class GcMemory:
-    """UIDs of owners a live GET confirmed absent (upstream `absentOwnerCache`)."""
+    """Owners a live GET confirmed absent (upstream `absentOwnerCache`)."""
 
-    absent: frozenset[str] = frozenset()
+    absent: frozenset[AbsentOwner] = frozenset()
 
 
 def parse_key(key: str) -> ObjectKey:
@@ -108,9 +139,9 @@ def parse_key(key: str) -> ObjectKey:
     return ObjectKey(parts[0], "", parts[-1])
 
 
-def owner_object_key(ref: OwnerReference, dependent: ApiObject, view: ObjectView | None = None) -> ObjectKey | None:
-    """Where the owner a reference names lives: a built-in kind, or a kind defined by a CRD in the
-    cache (the GC's RESTMapper discovers CRD kinds too). None for a kind nobody defines."""
+def owner_kind(ref: OwnerReference, view: ObjectView | None = None) -> KindInfo | None:
+    """The kind a reference names (the GC's RESTMapper): a built-in kind, or a kind defined by a
+    CRD in the cache (the mapper discovers CRD kinds too). None for a kind nobody defines."""
     info = _KINDS.get((ref.api_version, ref.kind))
     if info is None and view is not None:
         for crd in view.list(CRDS):
@@ -118,6 +149,13 @@ def owner_object_key(ref: OwnerReference, dependent: ApiObject, view: ObjectView
                 for candidate in crd.kind_infos():
                     if (candidate.api_version, candidate.kind) == (ref.api_version, ref.kind):
                         info = candidate
+    return info
+
+
+def owner_object_key(ref: OwnerReference, dependent: ApiObject, view: ObjectView | None = None) -> ObjectKey | None:
+    """Where the owner a reference names lives (`owner_kind`; a namespaced owner in the
+    dependent's namespace: `resourceDefaultNamespace`). None for a kind nobody defines."""
+    info = owner_kind(ref, view)
     if info is None:
         return None
     return ObjectKey(qualified_resource(info), dependent.metadata.namespace if info.namespaced else "", ref.name)
@@ -134,6 +172,9 @@ class _Classified:
     dangling: tuple[OwnerReference, ...] = ()
     waiting: tuple[OwnerReference, ...] = ()
     lookups: tuple[tuple[ObjectKey, OwnerReference], ...] = ()
+    invalid: bool = False
+    """A cluster-scoped object naming a namespaced owner (`namespacedOwnerOfClusterScopedObjectErr`):
+    `lookups` are the GETs of the references before that one."""
 
 
 @attrs.frozen
@@ -154,7 +195,8 @@ class GarbageCollector:
             return memory
         if response.code == 404 or (response.ok and response.obj is not None
                                     and response.obj.metadata.uid != request.precondition_uid):
-            return evolve(memory, absent=memory.absent | {request.precondition_uid})
+            entry = AbsentOwner(request.resource, request.namespace, request.name, request.precondition_uid)
+            return evolve(memory, absent=memory.absent | {entry})
         return memory
 
     def dependents(self, owner: ApiObject, view: ObjectView) -> list[ApiObject]:
@@ -200,25 +242,34 @@ class GarbageCollector:
         if meta.deletion_timestamp is not None or not meta.owner_references:
             return Reconciliation(memory=memory)
         found = self._classify(obj, view, memory)
-        if found.lookups:
-            return Reconciliation(tuple(self._get(k, ref) for k, ref in found.lookups), memory, requeue=True)
+        if found.lookups or found.invalid:
+            gets = tuple(self._get(k, ref) for k, ref in found.lookups)
+            return Reconciliation(gets, memory, requeue=not found.invalid)  # invalid: forgetItem
         return Reconciliation(self._decide(obj, view, found), memory)
 
     def _classify(self, obj: ApiObject, view: ObjectView, memory: GcMemory) -> _Classified:
-        """classifyReferences, with missing owners to look up instead of a live GET."""
+        """classifyReferences (isDangling on each reference in order), with missing owners to look
+        up instead of a live GET; stops at a namespaced owner of a cluster-scoped object."""
         solid: list[OwnerReference] = []
         dangling: list[OwnerReference] = []
         waiting: list[OwnerReference] = []
         lookups: list[tuple[ObjectKey, OwnerReference]] = []
         for ref in obj.metadata.owner_references:
-            okey = owner_object_key(ref, obj, view)
-            if okey is None or okey.resource not in self.watches:
-                solid.append(ref)
+            info = owner_kind(ref, view)
+            if info is None:
+                solid.append(ref)  # upstream: a restMappingError, retried, never deleted
+                continue
+            okey = ObjectKey(qualified_resource(info), obj.metadata.namespace if info.namespaced else "", ref.name)
+            if AbsentOwner(okey.resource, okey.namespace, okey.name, ref.uid) in memory.absent:
+                dangling.append(ref)
+                continue
+            if info.namespaced and not obj.metadata.namespace:
+                return _Classified(lookups=tuple(lookups), invalid=True)
+            if okey.resource not in self.watches:
+                solid.append(ref)  # a model choice (module docstring)
                 continue
             owner = view.get(okey)
-            if ref.uid in memory.absent:
-                dangling.append(ref)
-            elif owner is None or owner.metadata.uid != ref.uid:
+            if owner is None or owner.metadata.uid != ref.uid:
                 lookups.append((okey, ref))
             elif deleting_dependents(owner):
                 waiting.append(ref)

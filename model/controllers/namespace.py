@@ -10,7 +10,11 @@ and `pkg/controller/namespace/deletion/namespaced_resources_deleter.go` (`Delete
 (the finalize subresource; once spec.finalizers and metadata.finalizers are empty the namespace is
 removed).
 
-One reconcile of a namespace with a deletionTimestamp and the `kubernetes` finalizer:
+One reconcile of a namespace with a deletionTimestamp that is not yet `finalized` (spec.finalizers
+not empty: `Delete` returns early only when it is empty, whichever tokens it holds, so a namespace
+whose spec.finalizers lost `kubernetes` but holds another token is emptied too, and its finalize
+write then leaves spec.finalizers as they are; read in both versions of the file the search index
+holds, commits 00bdb3fade2e and 023feb4a622f, the rule unchanged between them):
 
 1. `updateNamespaceStatusFunc`: phase Terminating, if it is not yet;
 2. if the controller holds no complete live inventory of this namespace (its first pass, or after
@@ -105,9 +109,10 @@ class NamespaceMemory:
 
 
 def terminating(namespace: ApiObject | None) -> bool:
-    """Being deleted and not yet finalized by this controller."""
+    """Being deleted and not `finalized` (spec.finalizers not empty, whether or not it holds this
+    controller's token: `Delete` in namespaced_resources_deleter.go)."""
     return (isinstance(namespace, Namespace) and namespace.metadata.deletion_timestamp is not None
-            and FINALIZER in namespace.spec.finalizers)
+            and bool(namespace.spec.finalizers))
 
 
 @attrs.frozen
