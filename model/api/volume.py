@@ -4,7 +4,8 @@ bound volume carries.
 
 Upstream: `staging/src/k8s.io/component-helpers/storage/volume/pv_helpers.go` (FindMatchingVolume,
 IsVolumeBoundToClaim, GetBindVolumeToClaim's claimRef, the annotations),
-`pkg/controller/volume/persistentvolume/index.go` (findBestMatchForClaim),
+`pkg/controller/volume/persistentvolume/index.go` (findBestMatchForClaim → findByClaim: the
+access-mode sets, fewest modes first),
 `pkg/scheduler/framework/plugins/volumebinding/binder.go` (isPVCFullyBound).
 Upstream keeps these in component-helpers so that the controller and the scheduler share them
 without importing each other; here they live in the API package for the same reason.
@@ -90,22 +91,101 @@ def volume_mismatch(volume: PersistentVolume, claim: PersistentVolumeClaim) -> s
     return None
 
 
+ACCESS_MODE_ABBREVIATIONS: Final = (("ReadWriteOnce", "RWO"), ("ReadOnlyMany", "ROX"), ("ReadWriteMany", "RWX"),
+                                     ("ReadWriteOncePod", "RWOP"))
+"""GetAccessModesAsString's order and names (`pkg/apis/core/v1/helper/helpers.go`)."""
+
+
+def access_mode_set(modes: Iterable[str]) -> str:
+    """GetAccessModesAsString: the PV controller's index key of a volume's access modes — the modes
+    it knows, without duplicates, in the fixed order RWO, ROX, RWX, RWOP (the index's stored copies
+    of `helpers.go` are older than ReadWriteOncePod and list the first three; v1.22+ adds RWOP)."""
+    given = set(modes)
+    return ",".join(short for mode, short in ACCESS_MODE_ABBREVIATIONS if mode in given)
+
+
+def _set_modes(key: str) -> frozenset[str]:
+    """GetAccessModesFromString: the access modes of an index key."""
+    names = dict((short, mode) for mode, short in ACCESS_MODE_ABBREVIATIONS)
+    return frozenset(names[short] for short in key.split(",") if short in names)
+
+
+def mode_sets(claim: PersistentVolumeClaim, volumes: Iterable[ApiObject], first: str = "") -> list[str]:
+    """allPossibleMatchingAccessModes (`pkg/controller/volume/persistentvolume/index.go`): the index
+    keys (`access_mode_set`) of the volumes whose sets hold every mode the claim asks for, fewest
+    modes first. Upstream the keys come from a Go map (ListIndexFuncValues) and sort.Sort orders them
+    by size only, so sets of one size come in an order that varies from run to run: here `first`
+    (the environment's choice, `PersistentVolumeController.tie_break`) comes first among the sets of
+    its size, the others in key order (the model's default when `first` is empty)."""
+    wanted = set(claim.spec.access_modes)
+    keys = {access_mode_set(v.spec.access_modes) for v in volumes if isinstance(v, PersistentVolume)}
+    found = [k for k in keys if wanted <= _set_modes(k)]
+    return sorted(found, key=lambda k: (len(_set_modes(k)), k != first, k))
+
+
 def find_best_match(claim: PersistentVolumeClaim, volumes: Iterable[ApiObject], delay_binding: bool,
-                    labels: dict[str, str] | None = None, fits_node: Any = None) -> PersistentVolume | None:
-    """findBestMatchForClaim / FindMatchingVolume
-    (`staging/src/k8s.io/component-helpers/storage/volume/pv_helpers.go`), for the PV controller
-    (`fits_node` None: `pkg/controller/volume/persistentvolume/index.go` findByClaim, which searches
-    only the volumes with every access mode the claim asks for) or the scheduler (`fits_node(volume)`,
-    the check of the volume's node affinity: `binder.go` findMatchingVolumes, which lists only the
-    volumes of the claim's class). Volumes reserved for another claim, too small, of another volume
-    mode or being deleted are skipped; then a volume pre-bound to the claim (its `claimRef`) wins at
-    once — without the phase, selector and class checks, which come after (the
-    kubernetes.io page "Reserving a PersistentVolume" says the class must match: the code does not
-    check it on the PV controller's path) —, or, on the scheduler's path where its node affinity does
-    not fit the node, ends the search with no match. Else, unless `delay_binding` on the PV
-    controller's path (WaitForFirstConsumer claims are the scheduler's), the smallest Available
-    volume of the claim's class whose labels match the claim's selector (and, for the scheduler,
-    that fits the node and has the claim's access modes)."""
+                    labels: dict[str, str] | None = None, fits_node: Any = None,
+                    first: str = "") -> PersistentVolume | None:
+    """The volume a claim is bound to, for the PV controller (`fits_node` None) or the scheduler.
+
+    The PV controller's findBestMatchForClaim → findByClaim
+    (`pkg/controller/volume/persistentvolume/index.go`, read at the newest copy the index holds,
+    v1.29+: FindMatchingVolume takes the VolumeAttributesClass gate) indexes its volumes by their
+    set of access modes (`access_mode_set`) and searches the sets that hold every mode the claim asks
+    for one at a time, fewest modes first (`mode_sets`; `first` breaks ties between sets of one
+    size): the first set where FindMatchingVolume finds a volume gives it. So a volume reserved for
+    the claim wins only within its set, and a claim for RWO takes a large volume of set [RWO] before
+    a small one of set [RWO,ROX].
+
+    The scheduler (`fits_node(volume)`, the check of the volume's node affinity:
+    `pkg/scheduler/framework/plugins/volumebinding/binder.go` findMatchingVolumes) calls
+    FindMatchingVolume once over every volume of the claim's class (pvCache.ListPVs), checking
+    access modes per volume."""
+    if fits_node is not None:
+        return _matching_volume(claim, volumes, delay_binding, fits_node)
+    listed = [v for v in volumes if isinstance(v, PersistentVolume)]
+    for key in mode_sets(claim, listed, first):
+        found = _matching_volume(claim, [v for v in listed if access_mode_set(v.spec.access_modes) == key],
+                                 delay_binding, None)
+        if found is not None:
+            return found
+    return None
+
+
+def tie_breaks(claim: PersistentVolumeClaim, volumes: Iterable[ApiObject], delay_binding: bool) -> tuple[str, ...]:
+    """The access-mode sets that, searched first among the sets of their size (`mode_sets`' `first`),
+    make the PV controller's findByClaim choose another volume than key order does: one set for each
+    other outcome, in key order. Empty unless two sets of one size both hold a match for the claim
+    before any smaller set does."""
+    listed = [v for v in volumes if isinstance(v, PersistentVolume)]
+    keys = mode_sets(claim, listed)
+    sizes = [len(_set_modes(k)) for k in keys]
+    if len(set(sizes)) == len(sizes):
+        return ()
+    default = find_best_match(claim, listed, delay_binding)
+    seen, out = {None if default is None else default.metadata.name}, []
+    for key in keys:
+        found = find_best_match(claim, listed, delay_binding, first=key)
+        name = None if found is None else found.metadata.name
+        if name not in seen:
+            seen.add(name)
+            out.append(key)
+    return tuple(out)
+
+
+def _matching_volume(claim: PersistentVolumeClaim, volumes: Iterable[ApiObject], delay_binding: bool,
+                     fits_node: Any) -> PersistentVolume | None:
+    """FindMatchingVolume (`staging/src/k8s.io/component-helpers/storage/volume/pv_helpers.go`) over
+    `volumes`, for the PV controller (`fits_node` None: one access-mode set of its index) or the
+    scheduler. Volumes reserved for another claim, too small, of another volume mode or being
+    deleted are skipped; then a volume pre-bound to the claim (its `claimRef`) wins at once —
+    without the phase, selector and class checks, which come after (the kubernetes.io page
+    "Reserving a PersistentVolume" says the class must match: the code does not check it on the PV
+    controller's path) —, or, on the scheduler's path where its node affinity does not fit the
+    node, ends the search with no match. Else, unless `delay_binding` on the PV controller's path
+    (WaitForFirstConsumer claims are the scheduler's), the smallest Available volume of the claim's
+    class whose labels match the claim's selector (and, for the scheduler, that fits the node and
+    has the claim's access modes)."""
     best: PersistentVolume | None = None
     scheduler = fits_node is not None
     for volume in volumes:
@@ -116,7 +196,7 @@ def find_best_match(claim: PersistentVolumeClaim, volumes: Iterable[ApiObject], 
         if not _large_enough(claim, volume) or not _same_volume_mode(claim, volume):
             continue
         same_class = volume.spec.storage_class_name == claim_class(claim.spec.storage_class_name)
-        if (scheduler and not same_class) or (not scheduler and not _access_modes(claim, volume)):
+        if scheduler and not same_class:
             continue  # not in the list searched
         fits = not scheduler or bool(fits_node(volume))
         if is_bound_to_claim(volume, claim):

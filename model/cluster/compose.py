@@ -50,6 +50,7 @@ from kubeprop.model.controllers import (
     nodelifecycle,
     nodelifecycle_events,
     persistentvolume,
+    persistentvolume_order,
     processes,
     queued_work,
     ttlafterfinished,
@@ -74,8 +75,9 @@ from kubeprop.model.state.actions import Action, Tick
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, compact, view
 from kubeprop.model.state.component import Hooks
 
-COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, daemonset_order, nodelifecycle, kubelet,
-                                faults, hpa, environment, maintenance, descheduler, restore, overload, provisioner)
+COMPONENTS: tuple[Any, ...] = (workload, informers, scheduler, controllers, daemonset_order, persistentvolume_order,
+                                nodelifecycle, kubelet, faults, hpa, environment, maintenance, descheduler, restore,
+                                overload, provisioner)
 """Every component module, in the order their actions are listed."""
 
 HANDLERS: dict[type[Any], Callable[[ClusterModel, ClusterState, Any], ClusterState]] = {

@@ -35,7 +35,7 @@ from kubeprop.model.cluster import (
 )
 from kubeprop.model.cluster.footprint import KNOWN_TIMERS
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import daemonset_order, hpa, nodelifecycle, queued_work
+from kubeprop.model.controllers import daemonset_order, hpa, nodelifecycle, persistentvolume_order, queued_work
 from kubeprop.model.controllers.cache_sync import blockable
 from kubeprop.model.controllers.nodelifecycle_health import blocks_tick, cached_resource
 from kubeprop.model.controllers.processes import own_processes
@@ -254,6 +254,13 @@ def _daemonset_order(model: ClusterModel, state: ClusterState) -> tuple[Any, ...
     return state.down, state.controllers, _view(model, state, CONTROLLER_MANAGER), state.clock
 
 
+def _persistentvolume_order(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
+    # `persistentvolume_order.enabled`: as `_daemonset_order`, with a PV controller.
+    if not persistentvolume_order.uses_mode_order(model):
+        return (None,)
+    return state.down, state.controllers, _view(model, state, CONTROLLER_MANAGER), state.clock
+
+
 def _hpa(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:
     # `hpa.enabled`: whether the scenario has HPAs (the model), the controller manager up, its
     # memory (the HPAs due) and the clock.
@@ -301,6 +308,7 @@ READS: dict[Any, KeyFn] = {
     scheduler: _scheduler,
     controllers: _controllers,
     daemonset_order: _daemonset_order,
+    persistentvolume_order: _persistentvolume_order,
     nodelifecycle: _nodelifecycle,
     hpa: _hpa,
     environment: _environment,
@@ -416,6 +424,9 @@ DEPS: dict[Any, DepsFn] = {
     _daemonset_order: lambda model: frozenset({"down", "controllers", ("informers", CONTROLLER_MANAGER),
                                                 "store.objects", "clock"}) if daemonset_order.uses_walk_order(
         model) else frozenset(),
+    _persistentvolume_order: lambda model: frozenset({"down", "controllers", ("informers", CONTROLLER_MANAGER),
+                                                       "store.objects", "clock"})
+    if persistentvolume_order.uses_mode_order(model) else frozenset(),
     _hpa: lambda model: frozenset({"down", "controllers", "clock"}),
     _environment: lambda model: None if environment_rules(model) else frozenset({"quiesced", "faults",
                                                                                 "store.objects", "addons"}),

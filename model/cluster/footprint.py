@@ -54,6 +54,7 @@ from kubeprop.model.controllers import attachdetach, hpa, nodelifecycle, queued_
 from kubeprop.model.controllers import base as controllers
 from kubeprop.model.controllers.base import Reconcile, SyncInformer
 from kubeprop.model.controllers.daemonset_order import ReconcileFrom
+from kubeprop.model.controllers.persistentvolume_order import ReconcileModesFirst
 from kubeprop.model.controllers.processes import controllers_in, is_operator, own_processes, process_of
 from kubeprop.model.descheduler import component as descheduler
 from kubeprop.model.kubelet import component as kubelet_mod
@@ -435,6 +436,7 @@ _RULES: dict[type[Any], Rule] = {
     **{kind: _scheduler_write for kind in SCHEDULER_WRITES},
     Reconcile: _reconcile,
     ReconcileFrom: _reconcile,
+    ReconcileModesFirst: _reconcile,
     SyncInformer: _sync_informer,
     act_mod.UserStep: _user_step,
     act_mod.Quiesce: _quiesce,

@@ -56,7 +56,7 @@ from kubeprop.model.cluster import (
 from kubeprop.model.cluster.clock_guards import holding
 from kubeprop.model.cluster.enabled_reads import READS, SPLIT, Token, changes, deps, guard_deps
 from kubeprop.model.controllers import base as controllers
-from kubeprop.model.controllers import daemonset_order, nodelifecycle, queued_work
+from kubeprop.model.controllers import daemonset_order, nodelifecycle, persistentvolume_order, queued_work
 from kubeprop.model.memo import INTERNERS, Interner, RecentThenByValue
 from kubeprop.model.scheduler import component as scheduler
 from kubeprop.model.state.actions import Action
@@ -81,9 +81,11 @@ queues, the stored objects, the budget), so their last answers matched under 1% 
 part too (its key holds the store, the informers and the kubelets: 11 identity and 1,346 by-value
 hits in 19,938 asks over the default check's first 20,000 steps on FeastFlow): its guards remember
 what costs (`clock_guards`)."""
-NEVER_CHOSEN = {faults.reconcile_crashes, faults.watch_faults, daemonset_order.enabled}
+NEVER_CHOSEN = {faults.reconcile_crashes, faults.watch_faults, daemonset_order.enabled,
+                persistentvolume_order.enabled}
 """Parts that give only faults drawn from the budget (`INJECTED_FAULTS`), or only choices of the
-environment (`PROGRESS = False`: a rolling update's walk order, `daemonset_order`): never a fair
+environment (`PROGRESS = False`: a rolling update's walk order, `daemonset_order`; the PV controller's
+order of access-mode sets, `persistentvolume_order`): never a fair
 policy's move (`drive.FAULTS`), a user step or `Tick` (`lazy_enabled.choose`)."""
 
 

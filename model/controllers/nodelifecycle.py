@@ -49,9 +49,22 @@ no model time passing between them (10 ms apart upstream); then it is dropped, a
 it is until a new event — a partition of the controller manager, an API server without etcd quorum
 or an overloaded one longer than those tries leaves pods on a tainted node (`ScheduledEviction.tries`).
 
-Left out: node-startup grace (nodes here always have a Ready condition), the DaemonSet-pod
-exemption, events, and the taint queue's FIFO order (any node waiting in a zone may take its
-next token).
+Left out: node-startup grace (nodes here always have a Ready condition), events, and the taint
+queue's FIFO order (any node waiting in a zone may take its next token). There is no DaemonSet-pod
+exemption to leave out in v1.33: the one upstream has is in `DeletePods`
+(`pkg/controller/util/node/controller_utils.go`, "if the pod is managed by a daemonset, ignore it"),
+which only the eviction without taints called (processNoTaintBaseEviction / doEvictionPass, gone
+with `--enable-taint-manager` in v1.27); MarkPodsNotReady marks DaemonSet pods too, and the taint
+eviction controller keeps them because the DaemonSet controller gives them NoExecute tolerations
+of not-ready and unreachable without tolerationSeconds (`daemonset_util`).
+
+Model choice: a node the monitorNodeHealth pass has just marked Unknown (or False) may be tainted
+at once (`TaintNode`, enabled once the controller manager's cache shows it not Ready). Upstream the
+same pass calls processTaintBaseEviction with the Ready condition tryUpdateNodeHealth *observed*
+(the copy taken before its own update: "make a copy of it, since we may modify it in place later"),
+still True, so the node joins its zone's NoExecute queue only at the next pass, `nodeMonitorPeriod`
+(5 s) later. That delay is below the model's 10 s clock and is not modelled: the taint (and every
+eviction after it) can come up to 5 s earlier than upstream's.
 """
 
 from __future__ import annotations

@@ -2,15 +2,15 @@
 silent nodes Unknown and then runs `handleDisruption`, in one step.
 
 Upstream (`pkg/controller/nodelifecycle/node_lifecycle_controller.go`, v1.33): every
-`nodeMonitorPeriod` (5 s) monitorNodeHealth lists the nodes, runs tryUpdateNodeHealth on each
-(Ready and the pressure conditions become Unknown once no heartbeat came for the grace period;
-an update that conflicts is retried on a fresh GET, and a node whose update keeps failing is
-left out of the zone counts), collects every node's current Ready condition per zone, and at the
-end of the same pass calls handleDisruption: zone states (ComputeZoneState) set the zone
-tainters' rate limiters, and entering "every zone in FullDisruption" removes the NoExecute taints
-from every node (markNodeAsReachable, which short-circuits on the cached node's taints and
-patches a fresh GET) and stops all tainters; leaving it resets every node's probe timestamp
-(a fresh grace period) and the limiters.
+`nodeMonitorPeriod` (5 s) monitorNodeHealth lists the nodes, runs tryUpdateNodeHealth on each (Ready
+and the pressure conditions become Unknown once no heartbeat came for the grace period; an update
+that fails is retried on a fresh GET, up to five tries within the pass, and a node whose update
+keeps failing is left out of the zone counts: `_mark_unknown`), collects every node's current Ready
+condition per zone, and at the end of the same pass calls handleDisruption: zone states
+(ComputeZoneState) set the zone tainters' rate limiters, and entering "every zone in FullDisruption"
+removes the NoExecute taints from every node (markNodeAsReachable, which short-circuits on the
+cached node's taints and patches a fresh GET) and stops all tainters; leaving it resets every node's
+probe timestamp (a fresh grace period) and the limiters.
 
 In the model the pass is one action, `MonitorNodeHealth`, enabled when it has something to do
 (a node to mark, or zone states / limiters to change) and not yet run at this model time. Because
@@ -312,22 +312,39 @@ def _unknown(node: Node, now: int) -> Node:
     return evolve(node, status=evolve(node.status, conditions=conditions))
 
 
+NODE_HEALTH_UPDATE_RETRY = 5
+"""`scheduler.NodeHealthUpdateRetry` (`pkg/controller/nodelifecycle/scheduler/rate_limited_queue.go`):
+the tries monitorNodeHealth gives one node's health update."""
+
+
 def _mark_unknown(model: ClusterModel, state: ClusterState, node: Node) -> tuple[ClusterState, str | None, bool]:
     """tryUpdateNodeHealth for a silent node: (state, its Ready status for the zone counts or
-    None if its update failed, whether Ready went from True to Unknown). A conflict is retried
-    once on the node read fresh from the API server."""
-    request = Request(verb="update-status", user=IDENTITY, obj=_unknown(node, state.clock))
-    state, response = send(model, state, IDENTITY, request, CONTROLLER_MANAGER)
-    if response.ok:
-        return state, "Unknown", ready_status(node) == "True"
-    fresh = state.store.get(ObjectKey("nodes", "", node.metadata.name))
-    if response.code != 409 or not isinstance(fresh, Node):
-        return state, None, False
-    if not needs_unknown(fresh):
-        return state, "Unknown", False
-    request = Request(verb="update-status", user=IDENTITY, obj=_unknown(fresh, state.clock))
-    state, response = send(model, state, IDENTITY, request, CONTROLLER_MANAGER)
-    return state, ("Unknown" if response.ok else None), response.ok and ready_status(fresh) == "True"
+    None if its update failed, whether Ready went from True to Unknown).
+
+    monitorNodeHealth's updateNodeFunc (`node_lifecycle_controller.go`, v1.33) wraps it in
+    `wait.PollImmediate(retrySleepTime, retrySleepTime*scheduler.NodeHealthUpdateRetry)` (20 ms,
+    100 ms): after any failed try — a conflict, a refusal, an injected failure alike — it GETs the
+    node from the API server and tries again on that node; a failed GET ("Probably Node was
+    deleted") ends the retries at once, and a node whose tries all fail is skipped ("Skipping - no
+    pods will be evicted": out of the zone counts). The tries come at 0, 20, 40, 60 and 80 ms (a
+    sixth at 100 ms races the timeout: the model takes `NODE_HEALTH_UPDATE_RETRY`), all below the
+    model's clock, so within this one step; the GET after the last failed try is sent too, as
+    upstream's condition function sends it before the poll notices the timeout. A fresh node that
+    no longer needs the update (another writer marked it) counts as Unknown."""
+    current = node
+    for _ in range(NODE_HEALTH_UPDATE_RETRY):
+        request = Request(verb="update-status", user=IDENTITY, obj=_unknown(current, state.clock))
+        state, response = send(model, state, IDENTITY, request, CONTROLLER_MANAGER)
+        if response.ok:
+            return state, "Unknown", ready_status(current) == "True"
+        get = Request(verb="get", user=IDENTITY, resource="nodes", name=node.metadata.name)
+        state, response = send(model, state, IDENTITY, get, CONTROLLER_MANAGER)
+        if not response.ok or not isinstance(response.obj, Node):
+            return state, None, False
+        current = response.obj
+        if not needs_unknown(current):
+            return state, "Unknown", False
+    return state, None, False
 
 
 def _mark_reachable(model: ClusterModel, state: ClusterState, node: Node) -> ClusterState:

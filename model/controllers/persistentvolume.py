@@ -10,10 +10,12 @@ IsDelayBindingProvisioning).
 
 A claim's sync (key `namespace/name`):
 - not yet bound (no `pv.kubernetes.io/bind-completed`), `spec.volumeName` empty: the best matching
-  volume (`find_best_match`: a volume reserved for the claim by its `claimRef` whatever its class
-  and selector, else an Available one of the claim's class, with every access mode the claim asks
-  for, the smallest with enough capacity; for a WaitForFirstConsumer claim only a volume
-  reserved for it) is bound to it; otherwise, a WaitForFirstConsumer claim without the scheduler's
+  volume (`find_best_match`: the access-mode sets holding every mode the claim asks for, fewest
+  modes first — sets of one size in key order, or as the environment chooses,
+  `persistentvolume_order` — and in the first set with a match, a volume reserved for the claim by
+  its `claimRef` whatever its class and selector, else an Available one of the claim's class, the
+  smallest with enough capacity; for a WaitForFirstConsumer claim only a volume reserved for it)
+  is bound to it; otherwise, a WaitForFirstConsumer claim without the scheduler's
   `volume.kubernetes.io/selected-node` waits for a pod; a claim with a class asks the class's
   provisioner (the `volume.kubernetes.io/storage-provisioner` annotation, which the external
   provisioner watches for: `kubeprop.model.cluster.provisioner`) unless its class is missing or
@@ -28,6 +30,10 @@ A claim's sync (key `namespace/name`):
 `pv.kubernetes.io/bound-by-controller`, its phase Bound, the claim's `volumeName` and
 `pv.kubernetes.io/bind-completed`, its phase Bound with the volume's capacity and access modes
 (four writes, as upstream's bind: the claim is usable only after the last).
+
+The controller reads its view through its own writes (`kubeprop.model.controllers.pv_own_writes`:
+upstream's storeVolumeUpdate / storeClaimUpdate into its own caches), and a key whose informer copy
+is older than its own write is not synced (updateVolume / updateClaim).
 
 A volume's sync (key `/name`): phase Available while it has no claim (or is only pre-bound);
 a volume whose claim is gone is Released, then its reclaim policy is carried out
@@ -96,7 +102,6 @@ from kubeprop.model.api.volume import (
     ANN_BETA_STORAGE_PROVISIONER,
     ANN_BIND_COMPLETED,
     ANN_BOUND_BY_CONTROLLER,
-    ANN_PROVISIONED_BY,
     ANN_SELECTED_NODE,
     ANN_STORAGE_PROVISIONER,
     CLAIMS,
@@ -104,11 +109,20 @@ from kubeprop.model.api.volume import (
     claim_ref,
     find_best_match,
     is_bound_to_claim,
+    tie_breaks,
     volume_mismatch,
 )
 from kubeprop.model.controllers.base import Reconciliation
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
-from kubeprop.model.controllers.reclaim import DeleteOperation, finish_delete, reclaim_volume
+from kubeprop.model.controllers.pv_own_writes import OwnWrites, OwnWritesView, own_view, prune, remember
+from kubeprop.model.controllers.reclaim import (
+    DeleteOperation,
+    Released,
+    bound_elsewhere,
+    finish_delete,
+    released,
+    unconditional,
+)
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.state.informer import ObjectView
@@ -137,69 +151,26 @@ operation (`kubeprop.model.controllers.reclaim`) waiting for, or holding, its vo
 @attrs.frozen(cache_hash=True)
 class PvMemory:
     """Live answers and delete operations not yet decided on, by volume name; `asking`, the volume
-    whose GET is under way. The controller's memory is None while both are empty (its memory before
-    live GETs were modelled, so the states that ask nothing are unchanged)."""
+    whose GET is under way; `own`, the objects its own writes returned that its informers have not
+    delivered yet (`kubeprop.model.controllers.pv_own_writes`). The controller's memory is None
+    while all are empty (its memory before live GETs were modelled, so the states that ask nothing
+    are unchanged)."""
 
     live: FrozenMap[str, Live] = EMPTY
     asking: str = ""
+    own: OwnWrites = EMPTY
 
 
-def _memory(live: FrozenMap[str, Live], asking: str = "") -> PvMemory | None:
-    return PvMemory(live, asking) if live or asking else None
+def _memory(live: FrozenMap[str, Live], asking: str = "", own: OwnWrites = EMPTY) -> PvMemory | None:
+    return PvMemory(live, asking, own) if live or asking or own else None
 
 
 def _live(memory: Any) -> FrozenMap[str, Live]:
     return memory.live if isinstance(memory, PvMemory) else EMPTY
 
 
-@attrs.frozen
-class Released:
-    """syncVolume's outcome for a volume whose claim is gone: the phase write, if any, and the
-    delete operation reclaimVolume starts, if any."""
-
-    writes: tuple[Request, ...]
-    operation: DeleteOperation | None
-
-
-def released(volume: PersistentVolume) -> Released:
-    """syncVolume for a volume whose claim is gone: phase Released (a Failed volume stays Failed),
-    then reclaimVolume (`kubeprop.model.controllers.reclaim`)."""
-    requests: tuple[Request, ...] = ()
-    if volume.status.phase not in ("Released", "Failed"):
-        volume = evolve(volume, status=PersistentVolumeStatus(phase="Released"))
-        requests = (Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=volume),)
-    return Released(requests, reclaim_volume(volume, written=bool(requests)))
-
-
-def bound_elsewhere(volume: PersistentVolume) -> Released | list[Request]:
-    """syncVolume's last branch, "Volume is bound to a claim, but the claim is bound elsewhere":
-    a volume dynamically provisioned (`pv.kubernetes.io/provisioned-by`, AnnDynamicallyProvisioned)
-    with reclaim policy Delete "is not needed. Delete it": Released (a Failed one stays Failed), then
-    reclaimVolume (`released`); any other is unbound (`unbind_volume`), whether the controller bound
-    it ("We did this; fix it") or a user did ("waiting for the claim to get unbound")."""
-    if ANN_PROVISIONED_BY in volume.metadata.annotations and volume.spec.persistent_volume_reclaim_policy == "Delete":
-        return released(volume)
-    return unbind_volume(volume)
-
-
-def unbind_volume(volume: PersistentVolume) -> list[Request]:
-    """unbindVolume (pv_controller.go): a volume the controller bound
-    (`pv.kubernetes.io/bound-by-controller`) loses its `claimRef` and that annotation; one a user
-    pre-bound keeps its `claimRef` without the UID ("It leaves the volume pre-bound to the claim").
-    The update, then updateVolumePhase to Available on the object it returned (a write only when the
-    phase differs; the message cleared)."""
-    ref = volume.spec.claim_ref
-    annotations = volume.metadata.annotations
-    if ANN_BOUND_BY_CONTROLLER in annotations:
-        metadata = evolve(volume.metadata, annotations=annotations.delete(ANN_BOUND_BY_CONTROLLER))
-        unbound = evolve(volume, metadata=metadata, spec=evolve(volume.spec, claim_ref=None))
-    else:
-        unbound = evolve(volume, spec=evolve(volume.spec, claim_ref=None if ref is None else evolve(ref, uid="")))
-    out = [Request(verb="update", user=CONTROLLER_MANAGER_USER, obj=unbound)]
-    if unbound.status.phase != "Available":
-        available = evolve(unbound, status=evolve(unbound.status, phase="Available", message=""))
-        out.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=_unconditional(available)))
-    return out
+def _own(memory: Any) -> OwnWrites:
+    return memory.own if isinstance(memory, PvMemory) else EMPTY
 
 
 def uses_volumes(objects: Iterable[Any], controllers: Iterable[Any] = ()) -> bool:
@@ -209,12 +180,6 @@ def uses_volumes(objects: Iterable[Any], controllers: Iterable[Any] = ()) -> boo
     return any(True for _ in controllers) or any(
         isinstance(o, PersistentVolumeClaim | PersistentVolume | StorageClass)
         or (isinstance(o, StatefulSet) and o.spec.volume_claim_templates) for o in objects)
-
-
-def _unconditional(obj: Any) -> Any:
-    """The object for a write right after another write of it: upstream sends the object the
-    previous write returned (its new resourceVersion); the model clears the version instead."""
-    return evolve(obj, metadata=evolve(obj.metadata, resource_version=""))
 
 
 def bind(volume: PersistentVolume, claim: PersistentVolumeClaim) -> list[Request]:
@@ -229,7 +194,7 @@ def bind(volume: PersistentVolume, claim: PersistentVolumeClaim) -> list[Request
     if vol.status.phase != "Bound":
         vol = evolve(vol, status=PersistentVolumeStatus(phase="Bound"))
         out.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER,
-                           obj=_unconditional(vol) if out else vol))
+                           obj=unconditional(vol) if out else vol))
     pvc = claim
     if pvc.spec.volume_name != vol.metadata.name or ANN_BIND_COMPLETED not in pvc.metadata.annotations:
         annotations = pvc.metadata.annotations.set(ANN_BIND_COMPLETED, "yes")
@@ -243,7 +208,7 @@ def bind(volume: PersistentVolume, claim: PersistentVolumeClaim) -> list[Request
         changed = pvc.spec.volume_name != claim.spec.volume_name or pvc.metadata != claim.metadata
         pvc = evolve(pvc, status=status)
         out.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER,
-                           obj=_unconditional(pvc) if changed else pvc))
+                           obj=unconditional(pvc) if changed else pvc))
     return out
 
 
@@ -253,6 +218,9 @@ class PersistentVolumeController:
     model parameter `defaultStorageClass` (the cluster's own StorageClass)."""
 
     cluster_class: str = "zonal"
+    tie_break: str = ""
+    """The access-mode set (`access_mode_set`) findByClaim searches first among the sets of its size
+    (`mode_sets`: upstream, Go map order); "" for key order."""
     name: str = "persistentvolume-binder"
     watches: tuple[str, ...] = (CLAIMS, VOLUMES, STORAGE_CLASSES)
     identity: str = CONTROLLER_MANAGER_USER
@@ -264,7 +232,11 @@ class PersistentVolumeController:
     def observe(self, memory: Any, request: Request, response: Response) -> Any:
         """The answer of syncVolume's live claim GET, for the volume asking: 404, or a claim of
         another UID, is a claim gone; a failure (partition, refusal) answers nothing. The answer of
-        a delete operation's volume GET (`_observe_volume`)."""
+        a delete operation's volume GET (`_observe_volume`). The object a successful update of a
+        volume or a claim returned (storeVolumeUpdate / storeClaimUpdate: `pv_own_writes`)."""
+        own = remember(_own(memory), request, response)
+        if own is not _own(memory):
+            return _memory(_live(memory), memory.asking if isinstance(memory, PvMemory) else "", own)
         if not isinstance(memory, PvMemory) or not memory.asking or request.verb != "get":
             return memory
         if request.resource == VOLUMES:
@@ -278,7 +250,7 @@ class PersistentVolumeController:
         else:
             answer = None
         live = memory.live if answer is None else memory.live.set(memory.asking, answer)
-        return _memory(live)
+        return _memory(live, own=memory.own)
 
     def keys_for(self, obj: ApiObject, view: ObjectView) -> Iterable[str]:
         """A claim's own key; a volume's own key and the claims it concerns (module docstring)."""
@@ -299,16 +271,43 @@ class PersistentVolumeController:
         return (f"/{obj.metadata.name}", *waiting, *_naming(obj, view))
 
     def reconcile(self, view: ObjectView, key: str, memory: Any, now: int) -> Reconciliation:
-        """syncClaim for `namespace/name`, syncVolume for `/name`."""
+        """syncClaim for `namespace/name`, syncVolume for `/name`, reading the view through the
+        controller's own writes (`pv_own_writes`); nothing while its own write of the key's object
+        is newer than the informer's copy (updateClaim / updateVolume's `!new`)."""
+        own = prune(_own(memory), view)
+        if own is not _own(memory):
+            memory = _memory(_live(memory), memory.asking if isinstance(memory, PvMemory) else "", own)
+        view = own_view(view, own)
         namespace, _, name = key.partition("/")
         if not namespace:
             return self._volume(view, name, memory)
-        claim = view.get(ObjectKey(CLAIMS, namespace, name))
-        if not isinstance(claim, PersistentVolumeClaim):
+        claim_key = ObjectKey(CLAIMS, namespace, name)
+        claim = view.get(claim_key)
+        if not isinstance(claim, PersistentVolumeClaim) or (isinstance(view, OwnWritesView) and view.behind(claim_key)):
             return Reconciliation(memory=memory)
         if ANN_BIND_COMPLETED in claim.metadata.annotations:
             return Reconciliation(tuple(self._sync_bound(view, claim)), memory)
         return Reconciliation(tuple(self._sync_unbound(view, claim)), memory)
+
+    def tie_breaks(self, view: ObjectView, key: str, memory: Any, now: int) -> tuple[str, ...]:
+        """The access-mode sets that, searched first among the sets of their size, make this claim's
+        sync bind another volume than key order does (`volume.tie_breaks`: upstream's order of sets
+        of one size is a Go map's, `persistentvolume_order.ReconcileModesFirst`); empty unless the
+        sync reaches findBestMatchForClaim — a claim not bound, naming no volume, whose informer
+        copy is not older than the controller's own write of it."""
+        namespace, _, name = key.partition("/")
+        if not namespace:
+            return ()
+        view = own_view(view, prune(_own(memory), view))
+        claim_key = ObjectKey(CLAIMS, namespace, name)
+        claim = view.get(claim_key)
+        if not isinstance(claim, PersistentVolumeClaim) or claim.spec.volume_name \
+                or ANN_BIND_COMPLETED in claim.metadata.annotations \
+                or (isinstance(view, OwnWritesView) and view.behind(claim_key)):
+            return ()
+        stored, builtin = self._classes(view)
+        delay = is_delay_binding(claim_class(claim.spec.storage_class_name), stored, builtin)
+        return tie_breaks(claim, view.list(VOLUMES), delay)
 
     def _classes(self, view: ObjectView) -> tuple[list[ApiObject], StorageClass | None]:
         return list(view.list(STORAGE_CLASSES)), cluster_storage_class(self.cluster_class)
@@ -329,7 +328,7 @@ class PersistentVolumeController:
         stored, builtin = self._classes(view)
         class_name = claim_class(claim.spec.storage_class_name)
         delay = is_delay_binding(class_name, stored, builtin)
-        volume = find_best_match(claim, view.list(VOLUMES), delay)
+        volume = find_best_match(claim, view.list(VOLUMES), delay, first=self.tie_break)
         if volume is not None:
             return bind(volume, claim)
         if delay and ANN_SELECTED_NODE not in claim.metadata.annotations:
@@ -365,24 +364,25 @@ class PersistentVolumeController:
     def _volume(self, view: ObjectView, name: str, memory: Any) -> Reconciliation:
         """syncVolume for `/name`, with the live answer kept for it (used up), or the live GET; or
         the end of its delete operation, once its GET has answered."""
-        live = _live(memory)
+        live, own = _live(memory), _own(memory)
         answer = live.get(name)
-        rest = _memory(live.delete(name)) if answer is not None else memory
+        rest = _memory(live.delete(name), own=own) if answer is not None else memory
         if isinstance(answer, DeleteOperation):
             if answer.answered:  # deleteVolumeOperation after its GET
                 return Reconciliation(tuple(finish_delete(answer, view)), rest)
             answer = None  # its GET was never answered: the sync starts again
-        volume = view.get(ObjectKey(VOLUMES, "", name))
-        if not isinstance(volume, PersistentVolume):
+        volume_key = ObjectKey(VOLUMES, "", name)
+        volume = view.get(volume_key)
+        if not isinstance(volume, PersistentVolume) or (isinstance(view, OwnWritesView) and view.behind(volume_key)):
             return Reconciliation(memory=rest)
         decided = self._sync_volume(view, volume, answer)
         if isinstance(decided, Request):
-            return Reconciliation((decided,), _memory(_live(rest), asking=name), requeue=True)
+            return Reconciliation((decided,), _memory(_live(rest), asking=name, own=own), requeue=True)
         if isinstance(decided, Released):
             if decided.operation is None:
                 return Reconciliation(decided.writes, rest)
             get = Request(verb="get", user=self.identity, resource=VOLUMES, name=name)
-            return Reconciliation((*decided.writes, get), _memory(_live(rest).set(name, decided.operation), name),
+            return Reconciliation((*decided.writes, get), _memory(_live(rest).set(name, decided.operation), name, own),
                                   requeue=True)
         return Reconciliation(tuple(decided), rest)
 
@@ -459,7 +459,7 @@ def _observe_volume(memory: PvMemory, response: Response) -> PvMemory | None:
                                                      claim_ref=response.obj.spec.claim_ref))
     else:
         live = memory.live.delete(memory.asking)
-    return _memory(live)
+    return _memory(live, own=memory.own)
 
 
 def _phase(volume: PersistentVolume, want: str) -> list[Request]:

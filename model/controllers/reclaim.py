@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -57,7 +58,7 @@ from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim, Per
 from kubeprop.model.api.meta import ObjectReference
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.server import Request
-from kubeprop.model.api.volume import ANN_PROVISIONED_BY, CLAIMS
+from kubeprop.model.api.volume import ANN_BOUND_BY_CONTROLLER, ANN_PROVISIONED_BY, CLAIMS
 from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
@@ -142,3 +143,62 @@ def finish_delete(operation: DeleteOperation, view: ObjectView) -> list[Request]
     if not operation.found or not is_volume_released(name, operation.claim_ref, view):
         return []  # "Error reading persistent volume" / "Volume no longer needs deletion, skipping"
     return delete_volume(operation.volume)
+
+
+# --- syncVolume's outcomes for a volume whose claim is gone or bound elsewhere (pv_controller.go) ---
+
+
+@attrs.frozen
+class Released:
+    """syncVolume's outcome for a volume whose claim is gone: the phase write, if any, and the
+    delete operation reclaimVolume starts, if any."""
+
+    writes: tuple[Request, ...]
+    operation: DeleteOperation | None
+
+
+def released(volume: PersistentVolume) -> Released:
+    """syncVolume for a volume whose claim is gone: phase Released (a Failed volume stays Failed),
+    then reclaimVolume (`kubeprop.model.controllers.reclaim`)."""
+    requests: tuple[Request, ...] = ()
+    if volume.status.phase not in ("Released", "Failed"):
+        volume = evolve(volume, status=PersistentVolumeStatus(phase="Released"))
+        requests = (Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=volume),)
+    return Released(requests, reclaim_volume(volume, written=bool(requests)))
+
+
+def bound_elsewhere(volume: PersistentVolume) -> Released | list[Request]:
+    """syncVolume's last branch, "Volume is bound to a claim, but the claim is bound elsewhere":
+    a volume dynamically provisioned (`pv.kubernetes.io/provisioned-by`, AnnDynamicallyProvisioned)
+    with reclaim policy Delete "is not needed. Delete it": Released (a Failed one stays Failed), then
+    reclaimVolume (`released`); any other is unbound (`unbind_volume`), whether the controller bound
+    it ("We did this; fix it") or a user did ("waiting for the claim to get unbound")."""
+    if ANN_PROVISIONED_BY in volume.metadata.annotations and volume.spec.persistent_volume_reclaim_policy == "Delete":
+        return released(volume)
+    return unbind_volume(volume)
+
+
+def unbind_volume(volume: PersistentVolume) -> list[Request]:
+    """unbindVolume (pv_controller.go): a volume the controller bound
+    (`pv.kubernetes.io/bound-by-controller`) loses its `claimRef` and that annotation; one a user
+    pre-bound keeps its `claimRef` without the UID ("It leaves the volume pre-bound to the claim").
+    The update, then updateVolumePhase to Available on the object it returned (a write only when the
+    phase differs; the message cleared)."""
+    ref = volume.spec.claim_ref
+    annotations = volume.metadata.annotations
+    if ANN_BOUND_BY_CONTROLLER in annotations:
+        metadata = evolve(volume.metadata, annotations=annotations.delete(ANN_BOUND_BY_CONTROLLER))
+        unbound = evolve(volume, metadata=metadata, spec=evolve(volume.spec, claim_ref=None))
+    else:
+        unbound = evolve(volume, spec=evolve(volume.spec, claim_ref=None if ref is None else evolve(ref, uid="")))
+    out = [Request(verb="update", user=CONTROLLER_MANAGER_USER, obj=unbound)]
+    if unbound.status.phase != "Available":
+        available = evolve(unbound, status=evolve(unbound.status, phase="Available", message=""))
+        out.append(Request(verb="update-status", user=CONTROLLER_MANAGER_USER, obj=unconditional(available)))
+    return out
+
+
+def unconditional(obj: Any) -> Any:
+    """The object for a write right after another write of it: upstream sends the object the
+    previous write returned (its new resourceVersion); the model clears the version instead."""
+    return evolve(obj, metadata=evolve(obj.metadata, resource_version=""))

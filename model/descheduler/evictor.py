@@ -3,14 +3,16 @@
 Upstream (kubernetes-sigs/descheduler): `pkg/framework/plugins/defaultevictor/defaultevictor.go`
 (Filter: the `descheduler.alpha.kubernetes.io/evict` annotation makes any pod evictable; mirror,
 static and terminating pods never are; then the protections of the legacy flags — system-critical
-pods (priority ≥ 2·10⁹) and pods above `priorityThreshold` unless `evictSystemCriticalPods`,
-pods with local storage (emptyDir, hostPath) unless `evictLocalStoragePods`, DaemonSet pods,
-bare pods unless failed and `evictFailedBarePods`, pods with a PVC when `ignorePvcPods`;
-PreEvictionFilter: with `nodeFit`, the pod must fit some other ready node) and
-`pkg/descheduler/node/node.go` (NodeFit: node selector and required affinity, NoSchedule/NoExecute
-taints tolerated, — on another node — enough free requests and pods, schedulable, and no pod on
-the node matching a required anti-affinity term of the pod: podMatchesInterPodAntiAffinity).
-Read at descheduler v0.33.0, the release paired with Kubernetes v1.33.
+pods (`pkg/utils/pod.go` IsCriticalPriorityPod: `spec.priority` ≥ 2·10⁹; the class name is not read,
+the Priority admission plugin has set the priority from it) and pods above `priorityThreshold`
+unless `evictSystemCriticalPods`, pods with local storage (emptyDir, hostPath) unless
+`evictLocalStoragePods`, DaemonSet pods, bare pods unless failed and `evictFailedBarePods`, pods
+with a PVC when `ignorePvcPods`; PreEvictionFilter: with `nodeFit`, the pod must fit some other
+ready node) and `pkg/descheduler/node/node.go` (NodeFit: node selector and required affinity,
+NoSchedule/NoExecute taints tolerated, — on another node — enough free requests and pods,
+schedulable, and no pod on the node matching a required anti-affinity term of the pod:
+podMatchesInterPodAntiAffinity). Read at descheduler v0.33.0, the release paired with Kubernetes
+v1.33.
 """
 
 from __future__ import annotations
@@ -52,9 +54,7 @@ def evictable(pod: Pod, args: EvictorDecl) -> bool:
     priority = pod.spec.priority
     if not args.evict_system_critical_pods:
         if priority is not None and priority >= SYSTEM_CRITICAL_PRIORITY:
-            return False
-        if pod.spec.priority_class_name in ("system-cluster-critical", "system-node-critical"):
-            return False
+            return False  # utils.IsCriticalPriorityPod: the priority only, not priorityClassName
         if args.priority_threshold is not None and priority is not None and priority >= args.priority_threshold:
             return False
     volumes = pod.spec.volumes
