@@ -1,7 +1,7 @@
 """How short the default strategy's counterexamples get, and what shrinking them costs.
 
 Run: `python benchmarks/bench_shrink.py [--steps N ...] [--variant V ...] [--scenario FILE]
-[--check | --rows [--to-the-end]] [--budget S] [--workers N] [--tree DIR]` (after `pip install
+[--check | --rows [--to-the-end] [--digest]] [--budget S] [--workers N] [--tree DIR]` (after `pip install
 -e .`). For each FeastFlow variant it takes the counterexample the portfolio finds from the
 initial state (one lane, seed 0, every property, shrinking off: the same unshrunk trace in every
 tree whose search is the same), then shrinks it with `shrink.shrink_trace` within each step bound
@@ -15,7 +15,8 @@ FILE` runs a user scenario instead of FeastFlow (`tests/model/data/catalogue/web
 default lanes and bounds) and prints the counterexample's length and whether the budget's clock
 cut its shrinking. `--rows` does the same for every row of docs/catalogue.md (user scenarios,
 users' own controllers, FeastFlow), with the steps shrinking spent and which bound stopped it;
-`--to-the-end` with no bound on shrinking but the budget (plus ten minutes).
+`--to-the-end` with no bound on shrinking but the budget (plus ten minutes); `--digest` adds a
+digest of each counterexample (its actions and message), to check that two trees shrink alike.
 
 `--tree DIR` imports `kubeprop.model`, `kubeprop.properties` and `kubeprop.counterexamples` from
 another checkout (`git archive <commit> | tar -x -C DIR`) for the before figures (a tree before
@@ -26,9 +27,11 @@ by time). The load average is printed with the figures.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +43,12 @@ VARIANTS = ("rs-no-expectations", "endpoints-terminating", "endpoints-liveness",
 """FeastFlow's catalogue variants that can occur there (docs/catalogue.md)."""
 
 
-def lengths(variant: str, bounds: list[int | None], scenario: str | None = None) -> tuple[str, int, list[str]]:
+def lengths(variant: str, bounds: list[int | None], scenario: str | None = None, digest: bool = False
+            ) -> tuple[str, int, list[str]]:
     """The property the unshrunk find violates, its length, and after each shrinking (at most
     that many steps; None: no bound) its length, the steps spent and tests judged, and `bound`
-    where the step bound stopped it. A tree that counts no steps is shrunk once, to the end."""
+    where the step bound stopped it (and with `digest`, `trace_digest`). A tree that counts no steps
+    is shrunk once, to the end."""
     from kubeprop.counterexamples.api import check
     from kubeprop.model.cluster.compose import initial_state
     from kubeprop.model.cluster.incremental import memoised
@@ -61,11 +66,12 @@ def lengths(variant: str, bounds: list[int | None], scenario: str | None = None)
         clock = ShrinkClock(None, bound) if counts else ShrinkClock(None)
         tests, began = _TestCount(), time.perf_counter()
         with memoised(report.model), tests:
-            _, shrunk = shrink_trace(judge, report.trace, report.violation.property, known=report.violation,
-                                     clock=clock)
+            shown, shrunk = shrink_trace(judge, report.trace, report.violation.property, known=report.violation,
+                                         clock=clock)
         spent = f"{clock.spent:,} steps, " if counts else ""
         stopped = ", bound" if getattr(clock, "bounded", False) else ""
-        out.append(f"{len(shrunk)} ({spent}{tests.count} tests, {time.perf_counter() - began:.1f} s{stopped})")
+        mark = f", {trace_digest(shrunk, shown.message if shown is not None else '')}" if digest else ""
+        out.append(f"{len(shrunk)} ({spent}{tests.count} tests, {time.perf_counter() - began:.1f} s{stopped}{mark})")
     return report.violation.property, len(report.trace), out
 
 
@@ -125,11 +131,12 @@ def rows() -> list[tuple[str, str, Path | None, Path | None]]:
 
 
 def row_length(variant: str, scenario: Path | None, imports: Path | None, budget: float,
-               workers: int | None, to_the_end: bool = False) -> str:
+               workers: int | None, to_the_end: bool = False, digest: bool = False) -> str:
     """`kubeprop check` on one catalogue row as a user runs it (seed 0): the property, the
     counterexample's length, and how shrinking ended — the steps it replayed and judged (a tree
     that counts them), and whether its step bound or the clock stopped it. `to_the_end`: shrinking
-    bounded by nothing but the budget (then 10 minutes more), in either tree."""
+    bounded by nothing but the budget (then 10 minutes more), in either tree. `digest`: also a
+    digest of the counterexample (`trace_digest`), to compare two trees' results."""
     import attrs
 
     from kubeprop.counterexamples.api import check
@@ -155,8 +162,16 @@ def row_length(variant: str, scenario: Path | None, imports: Path | None, budget
         ended.append("stopped at the step bound")
     if found.shrink_cut is not None:
         ended.append(f"cut by the clock after {found.shrink_cut:.1f} s")
+    shown = f" | {trace_digest(found.trace, report.violation.message)}" if digest else ""
     return (f"{report.violation.property} | {found.found_length} | {', '.join(ended) or 'to the end'} | "
-            f"{took:.1f} s")
+            f"{took:.1f} s{shown}")
+
+
+def trace_digest(trace: Sequence[object], message: str) -> str:
+    """The first 12 hex digits of the SHA-256 of a counterexample's actions (their `repr`: class
+    and fields, the same in any process) and its violation's message: two shrinkings gave the
+    same result if and only if (but for collisions) their digests are equal."""
+    return hashlib.sha256(repr((tuple(trace), message)).encode()).hexdigest()[:12]
 
 
 def main() -> int:
@@ -170,16 +185,20 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=10.0, help="the budget of --check and --rows (s)")
     parser.add_argument("--rows", action="store_true", help="kubeprop check on every row of docs/catalogue.md")
     parser.add_argument("--to-the-end", action="store_true", help="--rows with no bound on shrinking but the budget")
+    parser.add_argument("--digest", action="store_true", help="also a digest of each counterexample")
     parser.add_argument("--workers", type=int, help="the portfolio's lanes in --rows (default: as kubeprop check)")
     args = parser.parse_args()
     if args.tree is not None:
         sys.meta_path.insert(0, _TreeFinder(args.tree.resolve()))
     print(f"load average at start: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.rows:
-        print("\n| variant | scenario | property | length | shrinking | check took |\n|---|---|---|---|---|---|")
+        digest = " digest |" if args.digest else ""
+        print(f"\n| variant | scenario | property | length | shrinking | check took |{digest}\n"
+              f"|---|---|---|---|---|---|{'---|' if args.digest else ''}")
         for variant, name, scenario, imports in rows():
             if not args.variant or variant in args.variant:
-                line = row_length(variant, scenario, imports, args.budget, args.workers, args.to_the_end)
+                line = row_length(variant, scenario, imports, args.budget, args.workers, args.to_the_end,
+                                  args.digest)
                 print(f"| {variant} | {name} | {line} |", flush=True)
     elif args.check:
         print("\n| variant | property | length | check took |\n|---|---|---|---|")
@@ -192,7 +211,7 @@ def main() -> int:
         head = " | ".join("no bound" if b is None else f"at most {b:,} steps" for b in bounds)
         print(f"\n| variant | property | unshrunk | {head} |\n|---|---|---|{'---|' * len(bounds)}")
         for variant in args.variant or VARIANTS:
-            prop, unshrunk, shrunk = lengths(variant, bounds, args.scenario)
+            prop, unshrunk, shrunk = lengths(variant, bounds, args.scenario, args.digest)
             print(f"| {variant} | {prop} | {unshrunk} | {' | '.join(shrunk)} |", flush=True)
     print(f"\nload average at end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0

@@ -39,9 +39,9 @@ from typing import TypeVar
 
 import attrs
 
-from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.footprint import actor
-from kubeprop.model.state.actions import Action, Deliver, Quiesce
+from kubeprop.model.state.actions import Action, Quiesce
 from kubeprop.model.state.cluster import ClusterModel, ClusterState
 from kubeprop.properties.calls import OutOfBudget
 from kubeprop.properties.convergence import settled_judgement
@@ -49,9 +49,11 @@ from kubeprop.properties.explore.engine import EngineConfig, EngineStats, Excuse
 from kubeprop.properties.explore.incremental import Checker
 from kubeprop.properties.explore.shrink_choices import Outcome, shrink_choices
 from kubeprop.properties.explore.shrink_clock import ShrinkClock, ShrinkProgress
+from kubeprop.properties.explore.shrink_enabled import enabled_as, enabled_in, is_enabled
 from kubeprop.properties.registry import Property, Violation
 
 T = TypeVar("T")
+__all__ = ["Judge", "Shrunk", "ddmin", "enabled_as", "shrink_trace", "shrink_within"]
 
 
 class _Budget(Exception):
@@ -127,20 +129,6 @@ def _deletions(current: tuple[T, ...], test: Callable[[tuple[T, ...]], bool],
             return current
 
 
-def enabled_as(act: Action, enabled: Sequence[Action]) -> Action | None:
-    """`act` if it is enabled; for a `Deliver` that is not, the enabled `Deliver` of the same watch
-    (component and resource): "the next watch event of the resource reaches the component" is what
-    the action does, its `revision` only names the event. A candidate that drops a write before a
-    delivery shifts the revisions after it; without this, no write a later delivery follows could
-    ever be dropped. Else None (the candidate is not a run)."""
-    if act in enabled:
-        return act
-    if isinstance(act, Deliver):
-        return next((a for a in enabled if isinstance(a, Deliver) and a.component == act.component
-                     and a.resource == act.resource), None)
-    return None
-
-
 @attrs.frozen
 class Judge:
     """Replays candidate traces of one model and says which property (if any) they violate."""
@@ -199,7 +187,7 @@ class Judge:
         so that a caller can go on from any of them without replaying (`_Replayer`)."""
         taken_list = list(trace[:at] if done is None else done)
         for act in trace[at:]:
-            taking = enabled_as(act, actions(self.model, state))
+            taking = enabled_in(self.model, state, act)
             if taking is None:
                 if self.skip_disabled:
                     continue
@@ -214,7 +202,7 @@ class Judge:
         if not self.convergence:
             return None, ()
         taken = tuple(taken_list)
-        if Quiesce() in actions(self.model, state):
+        if is_enabled(self.model, state, Quiesce()):
             state = self._step(state, Quiesce())
             taken = (*taken, Quiesce())
             if states is not None:
@@ -231,7 +219,7 @@ class Judge:
         if self.verdicts is not None and state in self.verdicts:
             return self.verdicts[state]
         found, steps = settled_judgement(self.model, state, self.convergence, max_steps=self.settle_steps,
-                                         max_ticks=self.settle_ticks, deadline=self.deadline)
+                                         max_ticks=self.settle_ticks, deadline=self.deadline, remember_runs=True)
         if self.meter is not None:
             self.meter.spend(steps)  # (`TimeUp` if the deadline passed: nothing is remembered)
         if self.verdicts is not None and (self.deadline is None or time.perf_counter() < self.deadline):
@@ -253,7 +241,7 @@ class Judge:
         its actions are enabled."""
         out, taken = [self.start], []
         for act in trace:
-            done = enabled_as(act, actions(self.model, out[-1]))
+            done = enabled_in(self.model, out[-1], act)
             if done is None:
                 break
             out.append(self._step(out[-1], done))

@@ -43,13 +43,14 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from kubeprop.model.cluster.compose import actions, step
+from kubeprop.model.cluster.compose import step
 from kubeprop.model.cluster.drive import FairPolicy, expected_policy, is_poll
 from kubeprop.model.state.actions import Action, Quiesce, UserStep
 from kubeprop.model.state.cluster import ClusterState
 from kubeprop.properties.calls import OutOfBudget
 from kubeprop.properties.explore.engine import excused
 from kubeprop.properties.explore.shrink_clock import ShrinkClock
+from kubeprop.properties.explore.shrink_enabled import is_enabled
 from kubeprop.properties.registry import Violation
 
 if TYPE_CHECKING:
@@ -198,16 +199,17 @@ class Runs:
             if self.clock is not None and self.clock.passed():
                 raise _Stop
             if pending and pending[0][0] <= fair:
-                act: Action | None = pending.pop(0)[1]
-                if act not in actions(model, state):
+                act = pending.pop(0)[1]
+                if not is_enabled(model, state, act):
                     continue
             else:
-                act = _fair_choice(judge, policy, state, users >= choices.users, idle)
-                if act is None:
+                chosen = _fair_choice(judge, policy, state, users >= choices.users, idle)
+                if chosen is None:
                     if not pending:
                         break
                     fair = pending[0][0]  # the fair run is over: the next departure now
                     continue
+                act = chosen
                 fair += 1
                 users += isinstance(act, UserStep)
             policy.taken(act)
