@@ -26,10 +26,11 @@ import attrs
 
 from kubeprop.model.controllers.base import reconcile
 from kubeprop.model.controllers.daemonset import DaemonSetController
-from kubeprop.model.controllers.work_queue import Reconcile, scoped
+from kubeprop.model.controllers.environment_order import queued_choices
+from kubeprop.model.controllers.work_queue import Reconcile
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 __all__ = ["HANDLERS", "ReconcileFrom", "enabled"]
 
@@ -58,17 +59,8 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """A `ReconcileFrom` for each queued key of a synced DaemonSet controller and each start of its
     walk that replaces other pods (`DaemonSetController.walk_starts`), while the controller manager is
     up. They read the controllers' queues and memories, the controller manager's cache and the clock."""
-    if not is_up(state, CONTROLLER_MANAGER):
-        return
-    for controller in model.controllers:
-        walker = controller if isinstance(controller, DaemonSetController) else None
-        ctl_state = None if walker is None else state.controllers.get(walker.name)
-        if walker is None or ctl_state is None or ctl_state.unsynced or not ctl_state.queue:
-            continue
-        seen = scoped(controller, view(model, state, CONTROLLER_MANAGER))
-        for key in ctl_state.queue:
-            for first in walker.walk_starts(seen, key, ctl_state.memory, state.clock):
-                yield ReconcileFrom(walker.name, key, first)
+    for controller, key, first in queued_choices(model, state, DaemonSetController, DaemonSetController.walk_starts):
+        yield ReconcileFrom(controller.name, key, first)
 
 
 def uses_walk_order(model: ClusterModel) -> bool:

@@ -27,11 +27,12 @@ from typing import Any
 import attrs
 
 from kubeprop.model.controllers.base import reconcile
+from kubeprop.model.controllers.environment_order import queued_choices
 from kubeprop.model.controllers.persistentvolume import PersistentVolumeController
-from kubeprop.model.controllers.work_queue import Reconcile, scoped
+from kubeprop.model.controllers.work_queue import Reconcile
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
+from kubeprop.model.state.cluster import ClusterModel, ClusterState
 
 __all__ = ["HANDLERS", "ReconcileModesFirst", "enabled", "uses_mode_order"]
 
@@ -61,17 +62,9 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """A `ReconcileModesFirst` for each queued claim key of a synced PV controller and each set that
     binds another volume (`PersistentVolumeController.tie_breaks`), while the controller manager is
     up. They read the controllers' queues and memories, the controller manager's cache and the clock."""
-    if not is_up(state, CONTROLLER_MANAGER):
-        return
-    for controller in model.controllers:
-        binder = controller if isinstance(controller, PersistentVolumeController) else None
-        ctl_state = None if binder is None else state.controllers.get(binder.name)
-        if binder is None or ctl_state is None or ctl_state.unsynced or not ctl_state.queue:
-            continue
-        seen = scoped(controller, view(model, state, CONTROLLER_MANAGER))
-        for key in ctl_state.queue:
-            for first in binder.tie_breaks(seen, key, ctl_state.memory, state.clock):
-                yield ReconcileModesFirst(binder.name, key, first)
+    binders = queued_choices(model, state, PersistentVolumeController, PersistentVolumeController.tie_breaks)
+    for controller, key, first in binders:
+        yield ReconcileModesFirst(controller.name, key, first)
 
 
 def uses_mode_order(model: ClusterModel) -> bool:
