@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kubeprop.model.api.core import PersistentVolume, PersistentVolumeClaim
-from kubeprop.model.api.objects import ApiObject, ObjectKey
+from kubeprop.model.api.objects import ApiObject, ObjectKey, object_key
 from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.volume import CLAIMS, VOLUMES
 from kubeprop.model.frozen import FrozenMap
@@ -50,17 +50,12 @@ def _version(obj: ApiObject) -> int:
     return int(version) if version.isdigit() else 0
 
 
-def _key(obj: ApiObject) -> ObjectKey:
-    resource = CLAIMS if isinstance(obj, PersistentVolumeClaim) else VOLUMES
-    return ObjectKey(resource, obj.metadata.namespace, obj.metadata.name)
-
-
 def remember(own: OwnWrites, request: Request, response: Response) -> OwnWrites:
     """`own` with the object a successful update of a volume or a claim returned."""
     obj = response.obj
     if request.verb not in WRITES or not response.ok or not isinstance(obj, PersistentVolume | PersistentVolumeClaim):
         return own
-    return own.set(_key(obj), obj)
+    return own.set(object_key(obj), obj)
 
 
 def _newer(mine: ApiObject | None, cached: ApiObject | None) -> bool:
@@ -96,7 +91,7 @@ class OwnWritesView:
 
     def list(self, resource: str, namespace: str = "") -> Iterator[ApiObject]:
         for obj in self._view.list(resource, namespace):
-            mine = self._own.get(_key(obj)) if resource in (CLAIMS, VOLUMES) else None
+            mine = self._own.get(object_key(obj)) if resource in (CLAIMS, VOLUMES) else None
             yield obj if mine is None else mine
 
     def last_sync_resource_version(self, resource: str) -> str:
