@@ -209,11 +209,12 @@ def _reconcile_now(model: ClusterModel, state: ClusterState, act: Reconcile, sen
     `first_write` the requests stop after the first that writes (`reconcile_changes`)."""
     controller = act.acting(_controller(model, act.controller))
     ctl_state: ControllerState = state.controllers[act.controller].dequeue(act.key)
-    decision = _decision(controller, scoped(controller, view(model, state, process_of(model, act.controller))),
-                         act.key, ctl_state.memory, state.clock)
+    process = process_of(model, act.controller)
+    decision = _decision(controller, scoped(controller, view(model, state, process)), act.key, ctl_state.memory,
+                         state.clock)
     written = state.store.revision if first_write else None
     state, memory, requeue, _ = send_decision(model, state, controller, decision, act.key, sent, observed, written,
-                                              process_of(model, act.controller))
+                                              process)
     ctl_state = evolve(ctl_state, memory=memory)
     if requeue:
         ctl_state = ctl_state.enqueue((act.key,))
