@@ -369,16 +369,38 @@ DEFAULT_STORAGE_CLASS = default_storage_class_plugin(cluster_storage_class("zona
 STORAGE_OBJECT_IN_USE_PROTECTION = AdmissionPlugin("StorageObjectInUseProtection",
                                                    mutate=_storage_object_in_use_protection)
 
+RUNTIME_CLASS_OVERHEAD_MESSAGE = "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
+
+
+def _runtime_class_validate(req: AdmissionRequest) -> str | None:
+    """RuntimeClass's Validate (`plugin/pkg/admission/runtimeclass/admission.go` validateOverhead;
+    its handler answers CREATE only, `NewRuntimeClass`, and shouldIgnore skips subresources and
+    every resource but pods): a pod created with a non-empty `spec.overhead` and no RuntimeClass
+    that defines one is refused (403). The model has no RuntimeClass kind and refuses
+    `runtimeClassName` as unmodelled input (`kubeprop.model.api.pod`), so a pod's class is always
+    absent here and any overhead is refused; the plug-in's Admit (which copies a class's overhead,
+    nodeSelector and tolerations onto the pod) has nothing to do. A controller creating pods from a
+    template that sets `overhead` is refused the same way, as upstream."""
+    pod = req.obj
+    if req.operation != "CREATE" or req.subresource or not isinstance(pod, Pod):
+        return None
+    return RUNTIME_CLASS_OVERHEAD_MESSAGE if pod.spec.overhead else None
+
+
+RUNTIME_CLASS = AdmissionPlugin("RuntimeClass", validate=_runtime_class_validate)
+
 SERVICE_ACCOUNT = AdmissionPlugin(service_account.NAME, validate=service_account.validate,
                                   admit=service_account.validate)
 """ServiceAccount (`kubeprop.model.api.admission_serviceaccount`): refuses a pod whose
 ServiceAccount (`default` when it names none) does not exist, in Admit (mutating) and again in
 Validate, as upstream."""
 
-DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, SERVICE_ACCOUNT, DEFAULT_STORAGE_CLASS,
-                                                STORAGE_OBJECT_IN_USE_PROTECTION, DEFAULT_TOLERATION_SECONDS,
-                                                PRIORITY, DEFAULT_INGRESS_CLASS)
-"""The upstream default-enabled plug-ins the model implements, in upstream order."""
+DEFAULT_PLUGINS: tuple[AdmissionPlugin, ...] = (NAMESPACE_LIFECYCLE, SERVICE_ACCOUNT, PRIORITY,
+                                                DEFAULT_TOLERATION_SECONDS, DEFAULT_STORAGE_CLASS,
+                                                STORAGE_OBJECT_IN_USE_PROTECTION, RUNTIME_CLASS, DEFAULT_INGRESS_CLASS)
+"""The upstream default-enabled plug-ins the model implements, in upstream order
+(`pkg/kubeapiserver/options/plugins.go` AllOrderedPlugins; ResourceQuota, last there, is a
+scenario's own plug-in here, appended after these)."""
 
 
 def resource_quota(namespace: str, hard: dict[str, str], name: str = "") -> AdmissionPlugin:
@@ -461,7 +483,7 @@ def run_validating(plugins: tuple[AdmissionPlugin, ...], req: AdmissionRequest) 
 
 
 __all__ = [
-    "DEFAULT_PLUGINS", "SERVICE_ACCOUNT",
+    "DEFAULT_PLUGINS", "RUNTIME_CLASS", "SERVICE_ACCOUNT",
     "AdmissionPlugin", "AdmissionRequest", "Denial", "ResolvedPriority", "default_ingress_class",
     "default_priority_class", "default_storage_class_plugin", "default_toleration_seconds_plugin",
     "qualified_resource", "resolve_priority", "resource_quota", "run_mutating", "run_validating",
