@@ -182,10 +182,9 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
                  bounds: Bounds = Bounds(), progress: Progress | None = None, progress_every: float = 1.0,
                  visited: Visited = "states", excuse: Judged[A, S] | None = None
                  ) -> Generator[None, Limit | None, SearchResult[S, A]]:
-    """`search` as a sliced run (`slicing.Sliced`): it pauses between expansions when its slice (counted
-    in generated states) is over, and returns the `SearchResult` (`stats.seconds`: only the time it ran).
-    `excuse(found, trace, state)`, if given, judges each violation found past the start with the trace to
-    it (a function: rebuilt only then) before the search stops there: None goes on past the state."""
+    """`search` as a sliced run (`slicing.Sliced`), pausing between expansions once its slice (in generated
+    states) is over; `stats.seconds` counts only the time it ran. `excuse(found, trace, state)`, if given, judges
+    each violation past the start, with the trace to it (rebuilt if called): None goes on past the state."""
     clock = Checkpoint((yield), bounds.budget_seconds, progress, progress_every)
     frontier, table, parents, distinct = _visited_store(start, visited)
     generated, depth_seen = 1, 0
