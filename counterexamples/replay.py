@@ -256,6 +256,44 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     file names a path, and what is there now is not what the file was written from) is STALE
     without being replayed, since its objects would be another folder's, chosen by the file — but
     for the built-in FeastFlow, which is kubeprop's own (a newer kubeprop's FeastFlow is replayed)."""
+    run = _prepare(source, properties, parameters, variant, file, allow_imports, scenario, allow_advice)
+    if isinstance(run, ReplayResult):
+        return run
+    stopped = _replay_actions(run)
+    if stopped is not None:
+        return stopped
+    return _verdict(run, _judge_at_target(run))
+
+
+@attrs.define
+class _Replaying:
+    """One replay under way: the loaded file, the model it replays on and what `replay` resolved
+    (`changed`: why the scenario no longer matches the record, None if it does; `prop`: None for a
+    lasso), with the states replayed so far and, for a lasso, where its cycle closes (`shut`)."""
+
+    where: str
+    ce: Counterexample
+    model: ClusterModel
+    changed: str | None
+    prop: Property | None
+    properties: tuple[Property, ...]
+    scenario: str | None
+    now: PropertyRecord
+    states: list[ClusterState]
+    shut: Any = None
+
+    def result(self, verdict: Verdict, reason: str, violation: Violation | None = None) -> ReplayResult:
+        """The ReplayResult of this replay as far as it got."""
+        return ReplayResult(self.where, self.ce, verdict, reason, self.model, tuple(self.states), violation,
+                            _first_drift(self.ce, self.states), self.shut, self.scenario, self.now)
+
+
+def _prepare(source: Path | str | Counterexample, properties: Iterable[Property], parameters: Mapping[str, Any] | None,
+             variant: str | None, file: str | None, allow_imports: Iterable[str], scenario: Path | str | None,
+             allow_advice: AllowAdvice | None) -> _Replaying | ReplayResult:
+    """`replay`'s setup: load the file, refuse imports it is not allowed, build the model it
+    replays on and resolve its property. A path-mode file whose scenario changed is returned as
+    its STALE result without being replayed; bad input raises (UsageError, CounterexampleError)."""
     allow = frozenset(allow_imports)
     malformed = sorted(m for m in allow if module_name_problem(m))
     if malformed:
@@ -267,68 +305,84 @@ def replay(source: Path | str | Counterexample, *, properties: Iterable[Property
     params = dict(ce.parameters)
     params.update(parameters or {})
     pointed = None if scenario is None else Path(scenario)
-    properties = tuple(properties)
-    check_imports(ce, where, allow, properties, scenario=pointed is None, advice=allow_advice)
+    given = tuple(properties)
+    check_imports(ce, where, allow, given, scenario=pointed is None, advice=allow_advice)
     model, changed = build_packed(ce.scenario, where, variant or ce.variant, params, allow, pointed)
-    prop = None if ce.is_lasso else resolve_property(ce, where, properties, allow, allow_advice)
+    prop = None if ce.is_lasso else resolve_property(ce, where, given, allow, allow_advice)
     own_model = variant is None and not parameters and pointed is None and changed is None  # else a what-if
     problems = passes_problems(ce, where, model if own_model else None)
     if problems:
         raise CounterexampleError(problems)
     if changed is not None and pointed is None and ce.scenario.path != BUILTIN_FEASTFLOW:
         return ReplayResult(where, ce, Verdict.STALE, f"{changed}; not replayed: {NOT_REPLAYED}", model, ())
-    now = _now_record(ce, where, prop, properties)
-    target = ce.violation.step
-    states = [initial_state(model)]
-    shut = None
+    return _Replaying(where, ce, model, changed, prop, given, None if scenario is None else str(scenario),
+                      _now_record(ce, where, prop, given), [initial_state(model)])
 
-    def result(verdict: Verdict, reason: str, violation: Violation | None = None) -> ReplayResult:
-        return ReplayResult(where, ce, verdict, reason, model, tuple(states), violation, _first_drift(ce, states),
-                            shut, None if scenario is None else str(scenario), now)
 
-    for i, act in enumerate(ce.actions[:target]):
+def _replay_actions(run: _Replaying) -> ReplayResult | None:
+    """Step the file's actions up to the violating step through the model, appending each state
+    to `run.states`; the STALE result at the first action no longer enabled (None if all were)."""
+    model, states, changed = run.model, run.states, run.changed
+    for i, act in enumerate(run.ce.actions[:run.ce.violation.step]):
         enabled = actions(model, states[-1])
         if act not in enabled:
             stopped = not_enabled(i, act, enabled, scenario_changed=changed is not None)
-            return result(Verdict.STALE, stopped if changed is None else f"{changed}; replayed on it all the same: "
-                                                                         f"{stopped}")
+            return run.result(Verdict.STALE, stopped if changed is None else f"{changed}; replayed on it all the "
+                                                                             f"same: {stopped}")
         states.append(step(model, states[-1], act))
-    if prop is not None:
-        found = prop(model, states[target])
-    else:  # a lasso: the cycle property, judged on the cycle (counterexamples/lasso.py)
-        from kubeprop.counterexamples.lasso import judge
+    return None
 
-        found, shut = judge(model, ce, states, where, properties)
-    name = ce.property.name
-    if changed is not None:
+
+def _judge_at_target(run: _Replaying) -> Violation | None:
+    """The property at the violating step (a lasso: the cycle property, judged on the cycle, which
+    sets `run.shut`; counterexamples/lasso.py)."""
+    if run.prop is not None:
+        return run.prop(run.model, run.states[run.ce.violation.step])
+    from kubeprop.counterexamples.lasso import judge
+
+    found, run.shut = judge(run.model, run.ce, run.states, run.where, run.properties)
+    return found
+
+
+def _verdict(run: _Replaying, found: Violation | None) -> ReplayResult:
+    """The verdict of a replay that reached the violating step, given what the property said there:
+    STALE when the scenario changed, a state on the way drifted, a lasso's cycle did not close or the
+    file's records disagree; else REPRODUCES or PASSES."""
+    ce, states, target, name = run.ce, run.states, run.ce.violation.step, run.ce.property.name
+    if run.changed is not None:
         outcome = "fails" if found is not None else "holds"
-        return result(Verdict.STALE, f"{changed}; replayed on it all the same: {name} {outcome} at step {target}",
-                      found)
+        return run.result(Verdict.STALE, f"{run.changed}; replayed on it all the same: {name} {outcome} at step "
+                                         f"{target}", found)
     drift = _first_drift(ce, states)
     if drift is not None and drift < target:
-        still = "still fails" if found is not None else "holds"
-        field = "initial.fingerprint" if drift == 0 else f"trace[{drift - 1}].fingerprint"
-        state = "the initial state" if drift == 0 else f"the state after step {drift} (trace[{drift - 1}] in the file)"
-        return result(Verdict.STALE, f"{state} differs from the recorded one (fingerprint "
-                                     f"{fingerprint(states[drift])}, recorded {ce.fingerprints[drift]} in {field}): "
-                                     f"the model changed (or the file was edited); replayed anyway, {name} {still} at "
-                                     f"step {target}", found)
-    if ce.is_lasso and (shut is None or not shut.closes):  # the cycle property was not judged
+        return run.result(Verdict.STALE, _drift_reason(ce, states, drift, name, target, found), found)
+    if ce.is_lasso and (run.shut is None or not run.shut.closes):  # the cycle property was not judged
         from kubeprop.counterexamples.lasso import open_cycle_reason
 
-        return result(Verdict.STALE, open_cycle_reason(ce, shut, states, name))
+        return run.result(Verdict.STALE, open_cycle_reason(ce, run.shut, states, name))
     fails = f"{name} fails at step {target}{_length(ce)}" if found is not None else f"{name} holds at step {target}"
-    mismatches = property_mismatches(ce.property, now) + violation_mismatches(ce.violation, found)
+    mismatches = property_mismatches(ce.property, run.now) + violation_mismatches(ce.violation, found)
     if mismatches:
-        return result(Verdict.STALE, mismatch_reason(mismatches, fails), found)
+        return run.result(Verdict.STALE, mismatch_reason(mismatches, fails), found)
     if found is not None:
-        return result(Verdict.REPRODUCES, f"{fails}, as recorded", found)
-    earlier = _earlier_failure(model, prop, states[:target])
+        return run.result(Verdict.REPRODUCES, f"{fails}, as recorded", found)
+    earlier = _earlier_failure(run.model, run.prop, states[:target])
     if earlier is not None:
-        return result(Verdict.STALE, fails_on_the_way(name, target, *earlier))
+        return run.result(Verdict.STALE, fails_on_the_way(name, target, *earlier))
     if ce.is_lasso:
-        return result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")
-    return result(Verdict.PASSES, passes_reason(name, target, ce.violation.message, drift is None))
+        return run.result(Verdict.PASSES, f"{name} now holds at step {target} (recorded: {ce.violation.message})")
+    return run.result(Verdict.PASSES, passes_reason(name, target, ce.violation.message, drift is None))
+
+
+def _drift_reason(ce: Counterexample, states: Sequence[ClusterState], drift: int, name: str, target: int,
+                  found: Violation | None) -> str:
+    """Why a replay whose state `drift` (before the violating step) differs from the recorded one is STALE."""
+    still = "still fails" if found is not None else "holds"
+    field = "initial.fingerprint" if drift == 0 else f"trace[{drift - 1}].fingerprint"
+    state = "the initial state" if drift == 0 else f"the state after step {drift} (trace[{drift - 1}] in the file)"
+    return (f"{state} differs from the recorded one (fingerprint {fingerprint(states[drift])}, recorded "
+            f"{ce.fingerprints[drift]} in {field}): the model changed (or the file was edited); replayed anyway, "
+            f"{name} {still} at step {target}")
 
 
 PASSES_VALID = ("with expectation passes the trace must replay under a model without a catalogued bug: variant "

@@ -32,22 +32,8 @@ node's Ready from True to something else, a transition remembered only in memory
 marked (kubernetes#50067, #135205). With False the controller reconciles: pods on a not-Ready
 node that are still Ready get marked at any time.
 
-The taint eviction controller's work (`pkg/controller/tainteviction/taint_eviction.go`,
-`timed_workers.go`) is keyed by the pod's namespace/name only, as upstream's: a timer deletes
-whatever pod has the name when it fires — one recreated under the name (a StatefulSet's) on a
-healthy node included, if the controller had not yet handled the old pod's delete event while the
-name was free — and pods already terminating are processed like any other (DisruptionTarget, then a
-DELETE without a UID precondition). Upstream reacts to events (a node's NoExecute taints changing,
-a pod added, bound or deleted); the model enables the same work from the state it sees, and after a
-deletion keeps a marker (`ScheduledEviction.evicted`) so that the pod is not deleted again until
-something new happens: a node event that changes its NoExecute taints ends the work of the pods on it
-as it reaches the controller manager (`nodelifecycle_events`), a pod of another uid takes the name.
-The rest of the cancelling (`eviction_queued`) is done by the controller's next step (`gc_memory`).
-
-A fired work that fails is tried again, up to 5 tries in all (`deletePodHandler`'s `retries`), with
-no model time passing between them (10 ms apart upstream); then it is dropped, and the pod stays where
-it is until a new event — a partition of the controller manager, an API server without etcd quorum
-or an overloaded one longer than those tries leaves pods on a tainted node (`ScheduledEviction.tries`).
+The taint eviction controller (`ScheduleTaintEviction`, `TaintEvictPod`) is in
+`kubeprop.model.controllers.nodelifecycle_tainteviction`.
 
 Left out: node-startup grace (nodes here always have a Ready condition), events, and the taint
 queue's FIFO order (any node waiting in a zone may take its next token). There is no DaemonSet-pod
@@ -74,7 +60,6 @@ from typing import Any
 
 import attrs
 
-from kubeprop.model.api.codec import encode
 from kubeprop.model.api.core import (
     TAINT_NODE_MEMORY_PRESSURE,
     TAINT_NODE_NOT_READY,
@@ -83,20 +68,17 @@ from kubeprop.model.api.core import (
     Node,
     Taint,
 )
-from kubeprop.model.api.meta import Condition, condition_unchanged, find_condition, set_condition
+from kubeprop.model.api.meta import find_condition, set_condition
 from kubeprop.model.api.objects import ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import Request
 from kubeprop.model.controllers.nodelifecycle_health import (
-    EVICTION_TRIES,
     IDENTITY,
     NAME,
     MonitorNodeHealth,
     NodeLifecycleMemory,
     ScheduledEviction,
     blocks_tick,
-    eviction_queued,
-    gc_memory,
     initial_nodelifecycle_memory,
     memory,
     monitor_node_health,
@@ -104,14 +86,23 @@ from kubeprop.model.controllers.nodelifecycle_health import (
     stale_since,
 )
 from kubeprop.model.controllers.nodelifecycle_rules import (
-    eviction_delay,
     is_health_taint,
     ready_status,
     zone_key,
 )
+from kubeprop.model.controllers.nodelifecycle_tainteviction import (
+    ScheduleTaintEviction,
+    TaintEvictPod,
+    cached_nodes,
+    enabled_evictions,
+    save_memory,
+    schedule_taint_eviction,
+    send_as_controller,
+    taint_evict_pod,
+)
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, pod_key, send, view
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel, ClusterState, is_up, view
 from kubeprop.model.state.informer import ObjectView
 
 __all__ = [
@@ -165,27 +156,7 @@ class UntaintNode(Action):
     node: str
 
 
-@attrs.frozen(order=True)
-class ScheduleTaintEviction(Action):
-    """The taint eviction controller sees a pod tolerating its node's NoExecute taints for a while
-    and queues its deletion at now + the smallest tolerationSeconds."""
-
-    pod: str
-
-
-@attrs.frozen(order=True)
-class TaintEvictPod(Action):
-    """A pod not tolerating a NoExecute taint (or whose toleration ran out) is deleted, with a
-    DisruptionTarget condition first (`addConditionAndDeletePod`)."""
-
-    pod: str
-
-
 # --- reading the cache -----------------------------------------------------------------------
-
-
-def _nodes(cache: ObjectView) -> list[Node]:
-    return [n for n in cache.list("nodes") if isinstance(n, Node)]
 
 
 def _pods_on(cache: ObjectView, node: str) -> list[Pod]:
@@ -225,35 +196,6 @@ def _enabled_node(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMe
         yield TaintNode(name)
 
 
-def _enabled_evictions(state: ClusterState, mem: NodeLifecycleMemory, cache: ObjectView) -> Iterator[Action]:
-    """processPodOnNode for every pod on a NoExecute-tainted node (terminating ones too: upstream has no
-    deletionTimestamp check), then the timers that fired (`eviction_queued`), whatever pod now has the name."""
-    nodes = {n.metadata.name: n for n in _nodes(cache)}
-    fired = {key for key, entry in mem.evictions.items() if not entry.evicted and state.clock >= entry.fire_at
-             and eviction_queued(_cached_pod(cache, key), entry, nodes)}
-    for pod in cache.list("pods"):
-        if not isinstance(pod, Pod) or not pod.spec.node_name:
-            continue
-        key = pod_key(pod)
-        delay = eviction_delay(pod, nodes.get(pod.spec.node_name))
-        entry = mem.evictions.get(key)
-        if entry is not None and not eviction_queued(pod, entry, nodes):
-            entry = None
-        if key in fired or (delay == 0 and (entry is None or not entry.evicted)):
-            fired.discard(key)
-            yield TaintEvictPod(key)
-        elif delay is not None and entry is None:
-            yield ScheduleTaintEviction(key)
-    for key in sorted(fired):  # pods not on a tainted node (now): replaced under the name, or unscheduled
-        yield TaintEvictPod(key)
-
-
-def _cached_pod(cache: ObjectView, key: str) -> Pod | None:
-    namespace, name = key.split("/", 1)
-    pod = cache.get(ObjectKey("pods", namespace, name))
-    return pod if isinstance(pod, Pod) else None
-
-
 def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     """Every enabled node lifecycle / taint eviction action (nodes and pods in name order)."""
     if not is_up(state, CONTROLLER_MANAGER):
@@ -265,9 +207,9 @@ def enabled(model: ClusterModel, state: ClusterState) -> Iterator[Action]:
     if pass_enabled(model, state):
         yield MonitorNodeHealth()
     cache = view(model, state, CONTROLLER_MANAGER)
-    for node in _nodes(cache):
+    for node in cached_nodes(cache):
         yield from _enabled_node(model, state, mem, node, cache)
-    yield from _enabled_evictions(state, mem, cache)
+    yield from enabled_evictions(state, mem, cache)
 
 
 def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
@@ -281,7 +223,7 @@ def next_timer(model: ClusterModel, state: ClusterState) -> int | None:
         since = stale_since(model, state, mem, name)
         if since is not None:
             times.append(since + 1)
-    for node in _nodes(view(model, state, CONTROLLER_MANAGER)):
+    for node in cached_nodes(view(model, state, CONTROLLER_MANAGER)):
         tainter = mem.tainter(zone_key(node))
         if _wanted_no_execute(node) is not None and _current_no_execute(node) is None and tainter.period is not None:
             times.append(tainter.ready_at)
@@ -322,34 +264,16 @@ def _wanted_no_execute(node: Node) -> str | None:
 # --- handlers --------------------------------------------------------------------------------
 
 
-def _save(state: ClusterState, mem: NodeLifecycleMemory, model: ClusterModel) -> ClusterState:
-    mem = gc_memory(model, state, mem)
-    return evolve(state, controllers=state.controllers.set(NAME, mem))
-
-
 def _node(model: ClusterModel, state: ClusterState, name: str) -> Node:
-    node = next(n for n in _nodes(view(model, state, CONTROLLER_MANAGER)) if n.metadata.name == name)
+    node = next(n for n in cached_nodes(view(model, state, CONTROLLER_MANAGER)) if n.metadata.name == name)
     return node
-
-
-def _pod(model: ClusterModel, state: ClusterState, key: str) -> Pod:
-    namespace, name = key.split("/", 1)
-    cache = view(model, state, CONTROLLER_MANAGER)
-    pod = next(p for p in cache.list("pods", namespace) if p.metadata.name == name)
-    assert isinstance(pod, Pod)
-    return pod
-
-
-def _send(model: ClusterModel, state: ClusterState, request: Request) -> tuple[ClusterState, bool, int]:
-    state, response = send(model, state, IDENTITY, request, CONTROLLER_MANAGER)
-    return state, response.ok, response.code
 
 
 def start(model: ClusterModel, state: ClusterState, act: StartNodeLifecycle) -> ClusterState:
     """Remember the start time (every node's heartbeat counts as seen now) and the NoExecute taints of
     the cached nodes (`tainted`)."""
-    cached = initial_nodelifecycle_memory(state.clock, _nodes(view(model, state, CONTROLLER_MANAGER)))
-    return _save(state, evolve(memory(state), started_at=state.clock, tainted=cached.tainted), model)
+    cached = initial_nodelifecycle_memory(state.clock, cached_nodes(view(model, state, CONTROLLER_MANAGER)))
+    return save_memory(state, evolve(memory(state), started_at=state.clock, tainted=cached.tainted), model)
 
 
 def mark_pods_not_ready(model: ClusterModel, state: ClusterState, act: MarkPodsNotReady) -> ClusterState:
@@ -362,12 +286,12 @@ def mark_pods_not_ready(model: ClusterModel, state: ClusterState, act: MarkPodsN
         conditions = set_condition(pod.status.conditions,
                                    evolve(cond, status="False", last_transition_time=state.clock))
         obj = evolve(pod, status=evolve(pod.status, conditions=conditions))
-        state, ok, code = _send(model, state, Request(verb="update-status", user=IDENTITY, obj=obj))
+        state, ok, code = send_as_controller(model, state, Request(verb="update-status", user=IDENTITY, obj=obj))
         failed = failed or (not ok and code != 404)
     mem = memory(state)
     if not failed:
         mem = evolve(mem, pods_not_ready_pending=tuple(n for n in mem.pods_not_ready_pending if n != act.node))
-    return _save(state, mem, model)
+    return save_memory(state, mem, model)
 
 
 UPDATE_TAINT_ATTEMPTS = 5
@@ -384,12 +308,12 @@ def _write_taints(model: ClusterModel, state: ClusterState, node: Node,
     current = node
     for _ in range(UPDATE_TAINT_ATTEMPTS):
         obj = evolve(current, spec=evolve(current.spec, taints=edit(current)))
-        state, _, code = _send(model, state, Request(verb="update", user=IDENTITY, obj=obj))
+        state, _, code = send_as_controller(model, state, Request(verb="update", user=IDENTITY, obj=obj))
         fresh = state.store.get(ObjectKey("nodes", "", node.metadata.name)) if code == 409 else None
         if not isinstance(fresh, Node):
             break
         current = fresh
-    return _save(state, memory(state), model)
+    return save_memory(state, memory(state), model)
 
 
 def sync_no_schedule_taints(model: ClusterModel, state: ClusterState, act: SyncNoScheduleTaints) -> ClusterState:
@@ -429,79 +353,6 @@ def taint_node(model: ClusterModel, state: ClusterState, act: TaintNode) -> Clus
 def untaint_node(model: ClusterModel, state: ClusterState, act: UntaintNode) -> ClusterState:
     """Remove the not-ready / unreachable NoExecute taints."""
     return _write_taints(model, state, _node(model, state, act.node), _without_no_execute)
-
-
-def schedule_taint_eviction(model: ClusterModel, state: ClusterState, act: ScheduleTaintEviction) -> ClusterState:
-    """Queue the pod's deletion at now + its smallest matching tolerationSeconds (processPodOnNode's
-    AddWork, keyed by the pod's namespace/name)."""
-    pod = _pod(model, state, act.pod)
-    node = next((n for n in _nodes(view(model, state, CONTROLLER_MANAGER)) if n.metadata.name == pod.spec.node_name),
-                None)
-    delay = eviction_delay(pod, node)
-    assert delay is not None
-    mem = memory(state)
-    entry = ScheduledEviction(pod.spec.node_name, state.clock + delay)
-    return _save(state, evolve(mem, evictions=mem.evictions.set(act.pod, entry)), model)
-
-
-def taint_evict_pod(model: ClusterModel, state: ClusterState, act: TaintEvictPod) -> ClusterState:
-    """addConditionAndDeletePod (`pkg/controller/tainteviction/taint_eviction.go`): the work knows only the
-    pod's namespace/name. GET the pod of that name live — whichever pod it is now, a replacement
-    created under the name included (kubernetes#29522) — and add DisruptionTarget=True
-    (DeletionByTaintManager) by a status patch, sent only when `UpdatePodCondition` changes something
-    (`pkg/util/pod/pod.go` PatchPodStatus: a two-way strategic merge patch of the live status with the
-    fetched pod's UID as its precondition, so nothing else of the status is rewritten), a terminating
-    pod too; then DELETE by name with default options (no UID precondition). One action is one try of
-    deletePodHandler's loop. A pod gone (404) ends the work (upstream tries on, getting 404 each time,
-    and the work ends all the same); another failure counts a try (`_failed_try`)."""
-    namespace, name = act.pod.split("/", 1)
-    get = Request(verb="get", user=IDENTITY, resource="pods", namespace=namespace, name=name)
-    state, response = send(model, state, IDENTITY, get, CONTROLLER_MANAGER)
-    live = response.obj
-    ok, done = response.ok and isinstance(live, Pod), response.code == 404
-    if ok and isinstance(live, Pod):
-        cond = Condition(type="DisruptionTarget", status="True", reason="DeletionByTaintManager",
-                         message="Taint manager: deleting due to NoExecute taint", last_transition_time=state.clock)
-        if not condition_unchanged(live.status.conditions, cond):
-            merged = find_condition(set_condition(live.status.conditions, cond), cond.type)
-            patch = {"metadata": {"uid": live.metadata.uid}, "status": {"conditions": [encode(merged)]}}
-            request = Request(verb="patch-status", user=IDENTITY, resource="pods", namespace=namespace, name=name,
-                              patch=patch, patch_type="strategic")
-            state, ok, code = _send(model, state, request)
-            done = code == 404
-        if ok:
-            request = Request(verb="delete", user=IDENTITY, resource="pods", namespace=namespace, name=name)
-            state, ok, code = _send(model, state, request)
-            done = code == 404
-    mem = memory(state)
-    if ok and isinstance(live, Pod):
-        mem = evolve(mem, evictions=mem.evictions.set(act.pod, ScheduledEviction(
-            live.spec.node_name, state.clock, evicted=live.metadata.uid)))
-    elif done:
-        mem = evolve(mem, evictions=mem.evictions.delete(act.pod))
-    else:
-        mem = _failed_try(model, state, mem, act.pod)
-    return _save(state, mem, model)
-
-
-def _failed_try(model: ClusterModel, state: ClusterState, mem: NodeLifecycleMemory, key: str) -> NodeLifecycleMemory:
-    """A failed try of the work for `key` (`pkg/controller/tainteviction/taint_eviction.go` deletePodHandler:
-    `for i := 0; i < retries; i++`, 10 ms apart, `retries` = 5): counted in the work's `tries` (a work
-    that fired without a timer, for a pod that tolerates nothing, gets its entry here); at the fifth the
-    work returns its error and `getWrappedWorkerFunc` drops it from the queue, which the model marks as
-    finished for the pod in the controller's cache (`ScheduledEviction.evicted`): it is not tried again
-    until a new event — its node's NoExecute taints change (`nodelifecycle_events`), a pod of another
-    uid takes the name. The tries do not let the clock pass between them (`blocks_tick`)."""
-    cached = _cached_pod(view(model, state, CONTROLLER_MANAGER), key)
-    if cached is None:
-        return mem
-    entry = mem.evictions.get(key)
-    tries = (entry.tries if entry is not None and not entry.evicted else 0) + 1
-    if tries >= EVICTION_TRIES:
-        done = ScheduledEviction(cached.spec.node_name, state.clock, evicted=cached.metadata.uid)
-        return evolve(mem, evictions=mem.evictions.set(key, done))
-    node, fire_at = (entry.node, entry.fire_at) if entry is not None else (cached.spec.node_name, state.clock)
-    return evolve(mem, evictions=mem.evictions.set(key, ScheduledEviction(node, fire_at, tries=tries)))
 
 
 HANDLERS: dict[type, Any] = {

@@ -8,7 +8,8 @@ completeRollingUpdate, inconsistentStatus), `stateful_pod_control.go` (CreateSta
 PVCs before the pod; ClaimsMatchRetentionPolicy, UpdatePodClaimForRetentionPolicy, PodClaimIsStale),
 `stateful_set.go` (event handlers, getPodsForStatefulSet).
 The pod of one ordinal (its name, identity labels, claims; the set's current revision) is built by
-`kubeprop.model.controllers.statefulset_pod`.
+`kubeprop.model.controllers.statefulset_pod`; the plan of one sync (its requests) is a
+`kubeprop.model.controllers.statefulset_sync.SyncPlan`.
 
 - OrderedReady ("monotonic"): walk ordinals ascending and stop at the first pod that needs
   attention — Failed/Succeeded → delete (the replacement comes on a later sync, once the old pod
@@ -92,7 +93,7 @@ import attrs
 
 from kubeprop.model.api.apps import StatefulSet, StatefulSetStatus
 from kubeprop.model.api.objects import ApiObject, ObjectKey
-from kubeprop.model.api.pod import Pod, PodTemplateSpec
+from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.revisions import revision_name
 from kubeprop.model.api.selectors import selector_matches
 from kubeprop.model.api.server import Request
@@ -104,8 +105,6 @@ from kubeprop.model.controllers.podutil import (
     available_at,
     claim,
     is_controlled_by,
-    is_pod_available,
-    is_pod_ready,
     pods_in,
     split_key,
 )
@@ -113,120 +112,20 @@ from kubeprop.model.controllers.statefulset_pod import (
     POD_INDEX_LABEL,
     POD_NAME_LABEL,
     REVISION_LABEL,
-    claim_objects,
     current_revision,
-    new_pod,
     parent_and_ordinal,
     start_ordinal,
 )
-from kubeprop.model.controllers.statefulset_retention import PodIdentity, claim_owner_updates, pod_claims_stale
+from kubeprop.model.controllers.statefulset_retention import PodIdentity
+from kubeprop.model.controllers.statefulset_sync import (
+    SyncPlan,
+    is_running_available,
+    is_running_ready,
+    is_terminating,
+    is_unavailable,
+)
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.informer import ObjectView
-
-
-def _running_ready(pod: Pod) -> bool:
-    return pod.status.phase == "Running" and is_pod_ready(pod)
-
-
-def _running_available(pod: Pod, min_ready: int, now: int) -> bool:
-    return pod.status.phase == "Running" and is_pod_available(pod, min_ready, now)
-
-
-def _terminating(pod: Pod) -> bool:
-    return pod.metadata.deletion_timestamp is not None
-
-
-def _unavailable(pod: Pod, min_ready: int, now: int) -> bool:
-    """isUnavailable: not Running-and-available, or terminating (a not-yet-created pod counts)."""
-    return not _running_available(pod, min_ready, now) or _terminating(pod)
-
-
-@attrs.define
-class _Sync:
-    """The mutable plan of one sync: requests in order, and the status decrements upstream makes."""
-
-    sts: StatefulSet
-    view: ObjectView
-    now: int
-    update_rev: str
-    current_rev: str
-    current_template: PodTemplateSpec
-    requests: list[Request] = attrs.field(factory=list)
-    current_delta: int = 0
-    requeue: bool = False
-    retention_updated: set[str] = attrs.field(factory=set)
-    stale_claim: bool = False
-    """The sync stopped at a missing pod whose claim is stale (PodClaimIsStale: `true, nil`)."""
-
-    @property
-    def monotonic(self) -> bool:
-        return self.sts.spec.pod_management_policy != "Parallel"
-
-    @property
-    def min_ready(self) -> int:
-        return self.sts.spec.min_ready_seconds
-
-    def delete(self, pod: Pod) -> None:
-        """DeleteStatefulPod: by name, default options (`stateful_pod_control.go` DeletePod), no
-        precondition."""
-        self.requests.append(Request(
-            verb="delete", user=CONTROLLER_MANAGER_USER, resource="pods", namespace=pod.metadata.namespace,
-            name=pod.metadata.name))
-
-    def force_delete(self, pod: Pod) -> None:
-        """The sts-split-brain variant's delete: grace 0, with the pod's UID as precondition."""
-        self.requests.append(Request(
-            verb="delete", user=CONTROLLER_MANAGER_USER, resource="pods", namespace=pod.metadata.namespace,
-            name=pod.metadata.name, precondition_uid=pod.metadata.uid, grace_period_seconds=0))
-
-    def create_claims(self, ordinal: int) -> bool:
-        """createPersistentVolumeClaims: create every absent claim; False (stop, and requeue: the
-        aggregate error) if one is being deleted."""
-        blocked = False
-        for pvc in claim_objects(self.sts, ordinal):
-            cached = self.view.get(ObjectKey("persistentvolumeclaims", pvc.metadata.namespace, pvc.metadata.name))
-            if cached is None:
-                self.requests.append(Request(verb="create", user=CONTROLLER_MANAGER_USER, obj=pvc))
-            elif cached.metadata.deletion_timestamp is not None:
-                blocked = True
-        if blocked:
-            self.requeue = True
-        return not blocked
-
-    def create_pod(self, ordinal: int) -> Pod | None:
-        """CreateStatefulPod: PVCs first, then the pod, then the owner references of the claims
-        already cached (UpdatePodClaimForRetentionPolicy with the new pod, which has no UID yet: the
-        claims created just now are not in the cache, so theirs are set on a later sync); None if a
-        claim blocks creation."""
-        if not self.create_claims(ordinal):
-            return None
-        pod = self.versioned_pod(ordinal)
-        self.requests.append(Request(verb="create", user=CONTROLLER_MANAGER_USER, obj=pod))
-        self.fix_claim_owners(PodIdentity(pod.metadata.name, "", condemned=False), ordinal)
-        return pod
-
-    def versioned_pod(self, ordinal: int) -> Pod:
-        """newVersionedStatefulSetPod: at the current revision, from its template, below the
-        partition of a RollingUpdate set (Go's `A && B || C`: the partition clause alone needs no
-        RollingUpdate type, but validation allows `rollingUpdate` only with it); else at the
-        update revision."""
-        strategy = self.sts.spec.update_strategy
-        rolling = strategy.rolling_update
-        start = start_ordinal(self.sts)
-        if ((strategy.type == "RollingUpdate" and rolling is None
-             and ordinal < start + self.sts.status.current_replicas)
-                or (rolling is not None and ordinal < start + (rolling.partition or 0))):
-            current_set = evolve(self.sts, spec=evolve(self.sts.spec, template=self.current_template))
-            return new_pod(current_set, ordinal, self.current_rev)
-        return new_pod(self.sts, ordinal, self.update_rev)
-
-    def fix_claim_owners(self, pod: PodIdentity, ordinal: int) -> None:
-        """UpdatePodClaimForRetentionPolicy for one pod (`statefulset_retention.claim_owner_updates`)."""
-        self.requests += claim_owner_updates(self.view, self.sts, pod, ordinal, self.retention_updated)
-
-    def claims_stale(self, ordinal: int) -> bool:
-        """PodClaimIsStale for the pod of `ordinal` about to be created."""
-        return pod_claims_stale(self.view, self.sts, ordinal)
 
 
 def _pod_sets(pod: ApiObject, view: ObjectView) -> tuple[str, ...]:
@@ -285,7 +184,7 @@ class StatefulSetController(ChangeHandlers, Memoryless):
         sync = self._sync(view, key, now)
         return sync is not None and sync.stale_claim and not sync.requeue
 
-    def _sync(self, view: ObjectView, key: str, now: int) -> _Sync | None:
+    def _sync(self, view: ObjectView, key: str, now: int) -> SyncPlan | None:
         """The plan of one sync of `key` (requests, requeue), or None: the set is not cached."""
         namespace, name = split_key(key)
         sts = view.get(ObjectKey("statefulsets.apps", namespace, name))
@@ -294,7 +193,7 @@ class StatefulSetController(ChangeHandlers, Memoryless):
         members = [p for p in pods_in(view, namespace) if parent_and_ordinal(p.metadata.name)[0] == name]
         claimed = claim(sts, sts.spec.selector, members, "pods")
         pods = [p for p in claimed.owned if isinstance(p, Pod)]
-        sync = _Sync(sts, view, now, revision_name(sts), *current_revision(sts), list(claimed.requests))
+        sync = SyncPlan(sts, view, now, revision_name(sts), *current_revision(sts), list(claimed.requests))
         replicas, condemned = self._partition(sts, pods)
         if sts.metadata.deletion_timestamp is None:
             self._update(sync, replicas, condemned)
@@ -321,7 +220,7 @@ class StatefulSetController(ChangeHandlers, Memoryless):
         condemned.sort(key=lambda p: -parent_and_ordinal(p.metadata.name)[1])
         return replicas, condemned
 
-    def _update(self, sync: _Sync, replicas: dict[int, Pod], condemned: list[Pod]) -> None:
+    def _update(self, sync: SyncPlan, replicas: dict[int, Pod], condemned: list[Pod]) -> None:
         """updateStatefulSet after partitioning: replicas, the claims of condemned pods (their owner
         references, before any condemned pod is deleted: "Fix pod claims for condemned pods"), the
         condemned pods, then the rolling update."""
@@ -346,19 +245,19 @@ class StatefulSetController(ChangeHandlers, Memoryless):
             self._rolling_update(sync, slots, count)
 
     @staticmethod
-    def _first_unavailable(sync: _Sync, replicas: dict[int, Pod], condemned: list[Pod], count: int) -> Pod | None:
+    def _first_unavailable(sync: SyncPlan, replicas: dict[int, Pod], condemned: list[Pod], count: int) -> Pod | None:
         """The lowest unavailable pod, replicas before condemned ones. A missing replica counts
         (upstream's placeholder pod); it is returned as None, which no condemned pod equals."""
         for index in range(count):
             pod = replicas.get(index)
-            if pod is None or _unavailable(pod, sync.min_ready, sync.now):
+            if pod is None or is_unavailable(pod, sync.min_ready, sync.now):
                 return pod
         for pod in reversed(condemned):
-            if _unavailable(pod, sync.min_ready, sync.now):
+            if is_unavailable(pod, sync.min_ready, sync.now):
                 return pod
         return None
 
-    def _process_replica(self, sync: _Sync, slots: dict[int, Pod | None], index: int) -> bool:
+    def _process_replica(self, sync: SyncPlan, slots: dict[int, Pod | None], index: int) -> bool:
         """processReplica of the replica at `index` (ordinal start + index); True means "stop
         here" (only honoured in monotonic mode, except that a blocked PVC creation stops either
         way through `sync.requeue`). A missing pod whose claim still names an earlier pod of its
@@ -369,10 +268,10 @@ class StatefulSetController(ChangeHandlers, Memoryless):
         monotonic-only waits come first upstream, the identity check under both policies)."""
         pod, ordinal = slots[index], start_ordinal(sync.sts) + index
         if pod is not None and pod.status.phase in ("Failed", "Succeeded"):
-            if not _terminating(pod):
+            if not is_terminating(pod):
                 sync.delete(pod)
             return True
-        if pod is not None and _terminating(pod) and self.replace_terminating_pods:
+        if pod is not None and is_terminating(pod) and self.replace_terminating_pods:
             sync.force_delete(pod)
             pod = None
         if pod is None:
@@ -386,15 +285,15 @@ class StatefulSetController(ChangeHandlers, Memoryless):
             if not sync.create_claims(ordinal):
                 return True
             sync.fix_claim_owners(identity, ordinal)
-        if sync.monotonic and (_terminating(pod) or not _running_ready(pod)
-                               or not _running_available(pod, sync.min_ready, sync.now)):
+        if sync.monotonic and (is_terminating(pod) or not is_running_ready(pod)
+                               or not is_running_available(pod, sync.min_ready, sync.now)):
             return True
         sync.fix_claim_owners(identity, ordinal)
         self._fix_identity(sync, pod, ordinal)
         return False
 
     @staticmethod
-    def _fix_identity(sync: _Sync, pod: Pod, ordinal: int) -> None:
+    def _fix_identity(sync: SyncPlan, pod: Pod, ordinal: int) -> None:
         """UpdateStatefulPod, restricted to the identity labels (see the module docstring): only
         when identityMatches fails — it checks the pod-name label, not the pod-index one
         (`stateful_set_utils.go`, v1.33) — and then updateIdentity sets both."""
@@ -406,19 +305,19 @@ class StatefulSetController(ChangeHandlers, Memoryless):
                                      namespace=pod.metadata.namespace, name=pod.metadata.name, patch=patch))
 
     @staticmethod
-    def _process_condemned(sync: _Sync, pod: Pod, first_unavailable: Pod | None) -> bool:
+    def _process_condemned(sync: SyncPlan, pod: Pod, first_unavailable: Pod | None) -> bool:
         """processCondemned: wait for terminating pods; in monotonic mode only the first unhealthy
         pod may be deleted while it is unhealthy; delete one pod."""
-        if _terminating(pod):
+        if is_terminating(pod):
             return True
         if sync.monotonic and pod is not first_unavailable and (
-                not _running_ready(pod) or not _running_available(pod, sync.min_ready, sync.now)):
+                not is_running_ready(pod) or not is_running_available(pod, sync.min_ready, sync.now)):
             return True
         sync.delete(pod)
         return True
 
     @staticmethod
-    def _rolling_update(sync: _Sync, slots: dict[int, Pod | None], count: int) -> None:
+    def _rolling_update(sync: SyncPlan, slots: dict[int, Pod | None], count: int) -> None:
         """Delete the highest-ordinal pod at index ≥ partition not at the update revision, one at
         a time, waiting while any such pod is unavailable."""
         rolling = sync.sts.spec.update_strategy.rolling_update
@@ -427,15 +326,15 @@ class StatefulSetController(ChangeHandlers, Memoryless):
             pod = slots.get(index)
             if pod is None:
                 return
-            if pod.metadata.labels.get(REVISION_LABEL) != sync.update_rev and not _terminating(pod):
+            if pod.metadata.labels.get(REVISION_LABEL) != sync.update_rev and not is_terminating(pod):
                 sync.delete(pod)
                 sync.current_delta -= 1
                 return
-            if _unavailable(pod, sync.min_ready, sync.now):
+            if is_unavailable(pod, sync.min_ready, sync.now):
                 return
 
     @staticmethod
-    def _rolling_update_max_unavailable(sync: _Sync, slots: dict[int, Pod | None], count: int) -> None:
+    def _rolling_update_max_unavailable(sync: SyncPlan, slots: dict[int, Pod | None], count: int) -> None:
         """updateStatefulSetAfterInvariantEstablished (the gate on): maxUnavailable less the
         unavailable replicas (any index; a missing one counts) outdated pods at index ≥ partition
         are deleted, highest first."""
@@ -446,28 +345,29 @@ class StatefulSetController(ChangeHandlers, Memoryless):
             max_unavailable = max(scaled_value(rolling.max_unavailable if rolling.max_unavailable is not None else 1,
                                                count, round_up=False), 1)
         unavailable = sum(1 for i in range(count) if (pod := slots.get(i)) is None
-                          or _unavailable(pod, sync.min_ready, sync.now))
+                          or is_unavailable(pod, sync.min_ready, sync.now))
         budget = max_unavailable - unavailable
         for index in range(count - 1, update_min - 1, -1):
             if budget <= 0:
                 return
             pod = slots.get(index)
-            if pod is not None and pod.metadata.labels.get(REVISION_LABEL) != sync.update_rev and not _terminating(pod):
+            if (pod is not None and pod.metadata.labels.get(REVISION_LABEL) != sync.update_rev
+                    and not is_terminating(pod)):
                 sync.delete(pod)
                 sync.current_delta -= 1
                 budget -= 1
 
     @staticmethod
-    def _status(sync: _Sync, pods: list[Pod]) -> StatefulSetStatus:
+    def _status(sync: SyncPlan, pods: list[Pod]) -> StatefulSetStatus:
         """computeReplicaStatus over the cached pods, then completeRollingUpdate."""
         sts = sync.sts
         current_rev = sync.current_rev
-        live = [p for p in pods if not _terminating(p)]
+        live = [p for p in pods if not is_terminating(p)]
         status = StatefulSetStatus(
             observed_generation=sts.metadata.generation,
             replicas=len(pods),
-            ready_replicas=sum(1 for p in pods if _running_ready(p)),
-            available_replicas=sum(1 for p in pods if _running_available(p, sync.min_ready, sync.now)),
+            ready_replicas=sum(1 for p in pods if is_running_ready(p)),
+            available_replicas=sum(1 for p in pods if is_running_available(p, sync.min_ready, sync.now)),
             current_replicas=sum(1 for p in live if p.metadata.labels.get(REVISION_LABEL) == current_rev)
             + sync.current_delta,
             updated_replicas=sum(1 for p in live if p.metadata.labels.get(REVISION_LABEL) == sync.update_rev),
@@ -494,7 +394,7 @@ class StatefulSetController(ChangeHandlers, Memoryless):
         if not isinstance(sts, StatefulSet) or sts.spec.min_ready_seconds <= 0:
             return None
         ready = (p for p in pods_in(view, namespace) if parent_and_ordinal(p.metadata.name)[0] == name
-                 and is_controlled_by(p, sts) and _running_ready(p) and not _terminating(p))
+                 and is_controlled_by(p, sts) and is_running_ready(p) and not is_terminating(p))
         return available_at(ready, sts.spec.min_ready_seconds, now)
 
 

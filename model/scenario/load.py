@@ -29,19 +29,16 @@ from kubeprop.model.api.manifests import (
     ManifestObject,
     Problem,
     Skipped,
-    load_manifests,
     read_manifests,
 )
-from kubeprop.model.api.objects import ApiObject, CustomResourceDefinition, is_stored_only, kind_info
+from kubeprop.model.api.objects import ApiObject, is_stored_only, kind_info
 from kubeprop.model.api.rbac_authn import UserInfo
-from kubeprop.model.api.server import resolve_type
 from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text, stat_path
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario import helm_hooks
-from kubeprop.model.scenario.apply_steps import apply_ref, crds_of
-from kubeprop.model.scenario.check_addons import addon_problems, node_step_problems
-from kubeprop.model.scenario.checks import check_spec, check_workload_targets
+from kubeprop.model.scenario.check_addons import addon_problems
+from kubeprop.model.scenario.checks import check_spec
 from kubeprop.model.scenario.code_refs import (
     PropertyCheck,
     admission_plugins,
@@ -54,7 +51,10 @@ from kubeprop.model.scenario.code_refs import problem_at as _problem
 from kubeprop.model.scenario.decode import Found, decode_all
 from kubeprop.model.scenario.imports import AllowImports
 from kubeprop.model.scenario.load_admission import admission_problems, merged, with_stand_ins
-from kubeprop.model.scenario.nodes import manifest_nodes, nodes_as_topology
+from kubeprop.model.scenario.load_workload import MAX_OBJECTS as MAX_OBJECTS  # (re-exported: its old home)
+from kubeprop.model.scenario.load_workload import at_entries, too_many, workload_problems
+from kubeprop.model.scenario.load_workload import declared_count as declared_count  # (re-exported: its old home)
+from kubeprop.model.scenario.nodes import nodes_as_topology
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
     SCENARIO_API_VERSION,
@@ -69,11 +69,6 @@ from kubeprop.model.scenario.schema import (
 from kubeprop.model.scenario.variants import VARIANTS
 
 SCENARIO_FILE_NAME = "scenario.yaml"
-MAX_OBJECTS = 5_000
-"""The most objects a scenario may define: its manifests and `apply` steps together, with its
-topology's nodes, its users and their role bindings (`declared_count`). Every state of the model
-holds them all, and applying them is quadratic in their number (20,000 ConfigMaps, 20,000 nodes
-or 20,000 users each took minutes to bootstrap); real scenarios define tens."""
 KNOWN_VARIANTS: tuple[str, ...] = tuple(VARIANTS)
 """Model variants a scenario may name (`kubeprop.model.scenario.variants`)."""
 
@@ -280,6 +275,9 @@ def _scenario_document(path: Path) -> YamlDocument | None:
 def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDocument | None,
              texts: list[str], found: Found, allow: AllowImports, confine: Path | None = None,
              properties: PropertyCheck | None = None) -> Scenario:
+    """The Scenario of a decoded scenario file: its problems (decoding, shape, its manifests and
+    workload, its code references) all raised at once as a ScenarioError, sorted by line; else
+    its objects read, its nodes taken from them if it has no topology, and its content digest."""
     decode_problems = [_problem(doc, path, message, where) for path, message in found]
     decode_problems += [Problem.from_yaml_error(err) for err in (doc.duplicates if doc is not None else ())]
     problems = _unless_covered(check_scenario(spec, doc), decode_problems)
@@ -295,30 +293,14 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     if declared > MAX_OBJECTS:
         users = declared - len(spec.topology.nodes)
         problems.append(_problem(doc, ("users",) if users > len(spec.topology.nodes) else ("topology", "nodes"),
-                                 _too_many(declared, "the topology's nodes and the users with their bindings"), where))
+                                 too_many(declared, "the topology's nodes and the users with their bindings"), where))
         manifests_ok = False
     skipped: tuple[Skipped, ...] = ()
     if spec.manifests and manifests_ok:
-        paths = [Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests]
-        read = read_manifests(paths, skip=helm_hooks.skip_reason)
-        objects, skipped = list(read.objects), read.skipped
-        over = len(objects) + declared > MAX_OBJECTS
-        if over:
-            what = "the manifests" + (" with the topology and the users" if declared else "")
-            first = objects[max(MAX_OBJECTS - declared, 0)]  # the first object past the limit: where to cut
-            problems.append(_problem(doc, ("manifests",), _too_many(len(objects) + declared, what)
-                                     + f"; the first object past the limit is at {first.file}:{first.line}", where))
-        if read.problems:
-            # Each object on its own, as kubectl sends them: the ones that decoded go through the API server,
-            # so the file's validation errors (422) are reported with its decoding errors (`admission_problems`).
-            sent = with_stand_ins(objects, read.stand_ins, read.files)
-            rejected = [] if over or decode_problems or problems else admission_problems(
-                _partial(spec, name, where, sent, admission, controllers, doc), read.files, read.stand_ins)
-            problems += _at_entries(merged(list(read.problems), rejected, read.files),
-                                    {str(p): ("manifests", i) for i, p in enumerate(paths)}, doc)
-        manifests_ok = not over and not read.problems
+        objects, skipped, manifests_ok = _read_scenario_manifests(
+            spec, name, where, base, doc, declared, decode_problems, problems, (admission, controllers))
     if manifests_ok:
-        problems += _workload_problems(spec, doc, base, objects, declared)
+        problems += workload_problems(spec, doc, base, objects, declared)
     rules = environment_rules(spec, doc, problems, allow)
     property_problems(spec, doc, problems, allow, properties)
     own = [p for p in decode_problems + problems if p.file == where]
@@ -326,14 +308,49 @@ def _resolve(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDoc
     if problems:
         raise ScenarioError(problems)
     spec = _nodes_from_manifests(spec, objects, doc)
+    lines = tuple(doc.line_of(("properties", i)) if doc is not None else 0 for i in range(len(spec.properties)))
+    return Scenario(name, where, spec, tuple(objects), _content_digest(texts, objects), admission, controllers,
+                    property_lines=lines, environment_rules=rules, skipped=skipped)
+
+
+def _read_scenario_manifests(spec: ScenarioFile, name: str, where: str, base: Path, doc: YamlDocument | None,
+                             declared: int, decode_problems: list[Problem], problems: list[Problem],
+                             code: tuple[tuple[AdmissionPlugin, ...], tuple[Any, ...]]
+                             ) -> tuple[list[ManifestObject], tuple[Skipped, ...], bool]:
+    """Read the scenario's `manifests:` (Helm hooks skipped): the objects, the ones skipped, and
+    whether they are fit for the workload checks (all decoded, within `MAX_OBJECTS` with the
+    `declared` ones). Their problems are appended to `problems`; an object that decoded beside one
+    that did not goes through the API server (with the scenario's admission plugins and controllers,
+    `code`) unless the scenario has problems already, so its validation errors come with them."""
+    paths = [Path(p) if Path(p).is_absolute() else base / p for p in spec.manifests]
+    read = read_manifests(paths, skip=helm_hooks.skip_reason)
+    objects = list(read.objects)
+    over = len(objects) + declared > MAX_OBJECTS
+    if over:
+        what = "the manifests" + (" with the topology and the users" if declared else "")
+        first = objects[max(MAX_OBJECTS - declared, 0)]  # the first object past the limit: where to cut
+        problems.append(_problem(doc, ("manifests",), too_many(len(objects) + declared, what)
+                                 + f"; the first object past the limit is at {first.file}:{first.line}", where))
+    if read.problems:
+        # Each object on its own, as kubectl sends them: the ones that decoded go through the API server,
+        # so the file's validation errors (422) are reported with its decoding errors (`admission_problems`).
+        sent = with_stand_ins(objects, read.stand_ins, read.files)
+        rejected = [] if over or decode_problems or problems else admission_problems(
+            _partial(spec, name, where, sent, *code, doc), read.files, read.stand_ins)
+        problems += at_entries(merged(list(read.problems), rejected, read.files),
+                               {str(p): ("manifests", i) for i, p in enumerate(paths)}, doc)
+    return objects, read.skipped, not over and not read.problems
+
+
+def _content_digest(texts: list[str], objects: list[ManifestObject]) -> str:
+    """The SHA-256 of the scenario's texts and of its manifest files (each once, in the order of
+    their first object): what a counterexample records to tell whether the scenario changed."""
     digest = hashlib.sha256()
     for text in texts:
         digest.update(text.encode())
     for file in sorted({o.file for o in objects}, key=[o.file for o in objects].index):
         digest.update(read_text(Path(file)).encode())
-    lines = tuple(doc.line_of(("properties", i)) if doc is not None else 0 for i in range(len(spec.properties)))
-    return Scenario(name, where, spec, tuple(objects), digest.hexdigest(), admission, controllers,
-                    property_lines=lines, environment_rules=rules, skipped=skipped)
+    return digest.hexdigest()
 
 
 def _partial(spec: ScenarioFile, name: str, where: str, objects: list[ManifestObject],
@@ -403,83 +420,6 @@ def check_scenario(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem
     for i, step in enumerate(spec.workload):
         problems += _check_step(step, i, doc)
     return problems + property_ref_problems(spec, doc)
-
-
-def declared_count(spec: ScenarioFile) -> int:
-    """The objects a scenario defines besides its manifests: a node per `topology.nodes` entry, and
-    per user the user and a binding per role (the API server holds them all)."""
-    return len(spec.topology.nodes) + sum(1 + len(u.cluster_roles) + len(u.roles) for u in spec.users)
-
-
-def _workload_problems(spec: ScenarioFile, doc: YamlDocument | None, base: Path,
-                       objects: list[ManifestObject], declared: int = 0) -> list[Problem]:
-    """The manifests of the workload's `apply` steps (read now, so their problems are reported with
-    the scenario's; each with the CRDs of the manifests and earlier steps, `apply_steps`), then
-    every `scale`/`setImage` step's target checked against what is defined; `declared` objects
-    of the topology and users count towards `MAX_OBJECTS` too."""
-    problems: list[Problem] = []
-    applied: list[list[ApiObject]] = []
-    total = len(objects) + declared
-    crds = crds_of(o.obj for o in objects)  # a step's file is decoded with the CRDs the cluster has by then
-    for i, step in enumerate(spec.workload):
-        loaded: list[ApiObject] = []
-        ref = apply_ref(step, base)
-        if ref is not None:
-            try:
-                loaded = [m.obj for m in load_manifests([ref], crds=crds)]
-                crds += crds_of(loaded)
-            except ManifestError as err:
-                problems += _at_entries(err.problems, {str(ref): ("workload", i, "apply")}, doc)
-            total += len(loaded)
-            if total > MAX_OBJECTS:
-                problems.append(_problem(doc, ("workload", i, "apply"), _too_many(total, "the manifests and apply "
-                                                                                        "steps")))
-                return problems
-        applied.append(loaded)
-    if problems:
-        return problems
-    found = check_workload_targets(spec, [o.obj for o in objects], applied)
-    nodes = [n.name for n in spec.topology.nodes] or list(manifest_nodes(tuple(objects)))
-    found += node_step_problems(spec, nodes)
-    problems = [_problem(doc, path, message) for path, message in found]
-    return problems + _delete_kind_problems(spec, doc, objects, applied)
-
-
-def _at_entries(problems: list[Problem], entries: dict[str, tuple[str | int, ...]],
-                doc: YamlDocument | None) -> list[Problem]:
-    """The manifest problems, those about a path the scenario names itself (missing, an empty
-    folder, unreadable: no line of their own) reported at the scenario's entry, with the path as
-    resolved (`scenario.yaml:4: manifests[0]: no such file or folder: /work/manifest`)."""
-    out = []
-    for problem in problems:
-        field = entries.get(problem.file) if not problem.line and not problem.field else None
-        if field is None or doc is None:
-            out.append(problem)
-        else:
-            out.append(_problem(doc, field, f"{problem.message}: {os.path.abspath(problem.file)}"))
-    return out
-
-
-def _too_many(count: int, what: str) -> str:
-    return (f"{what} define {count:,} objects; a scenario may define at most {MAX_OBJECTS:,} (every state of the "
-            "model holds them all: model a smaller cluster)")
-
-
-def _delete_kind_problems(spec: ScenarioFile, doc: YamlDocument | None, objects: list[ManifestObject],
-                          applied: list[list[ApiObject]]) -> list[Problem]:
-    """`delete` and `wait` steps must name a resource type the cluster will know: a built-in kind
-    or one defined by a CRD among the manifests or the `apply` steps' manifests (kubectl: `the
-    server doesn't have a resource type`)."""
-    crds = [o.obj for o in objects if isinstance(o.obj, CustomResourceDefinition)]
-    crds += [o for step in applied for o in step if isinstance(o, CustomResourceDefinition)]
-    problems = []
-    for i, step in enumerate(spec.workload):
-        for field, target in (("delete", step.delete), ("wait", step.wait)):
-            if target is not None and (target.kind or field == "delete") and resolve_type(target.kind, crds) is None:
-                message = (f"the server doesn't have a resource type {target.kind!r}: not a built-in kind and "
-                           "not defined by a CustomResourceDefinition of the scenario")
-                problems.append(_problem(doc, ("workload", i, field, "kind"), message))
-    return problems
 
 
 def _check_step(step: WorkloadStep, i: int, doc: YamlDocument | None) -> list[Problem]:

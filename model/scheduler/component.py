@@ -293,6 +293,18 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
                 parked = {k: p.plugins for k, p in new.unschedulable.items() if k not in some}
                 some |= requeued(event, parked, view(model, state, component))
         move = move or moves_all(event)
+    new = _after_events(model, state, component, memory, new, assumed, events, move, freed, some)
+    return state if new == memory else _set_memory(state, component, new)
+
+
+def _after_events(model: ClusterModel, state: ClusterState, component: str, memory: SchedulerState,
+                  new: SchedulerState, assumed: FrozenMap[str, str], events: tuple[WatchEvent, ...], move: bool,
+                  freed: int | None, some: set[str]) -> SchedulerState:
+    """`on_events`' close, once the events are handled (`assumed`: the assumed pods still
+    unconfirmed, kept): the confirmed bindings of `memory` kept while still assumed; the volume binds
+    of a pod no longer assumed un-reserved and the volume assume cache updated by the events; then
+    the parked pods moved: all (`move`), else those of priority up to `freed` (a nomination
+    changed or went away) and `some` (the ones the events' hints queue)."""
     bound = frozenset(k for k in memory.bound if k in assumed)
     for key in [k for k in new.volume_binds if k not in assumed]:
         new = forget_volumes(new, key)  # the binding cycle ends without binding: Unreserve
@@ -300,13 +312,12 @@ def on_events(model: ClusterModel, state: ClusterState, component: str, events: 
         new = new.with_volumes(new.volume_binds, forget_events(new.volume_cache, events))
     new = evolve(new, assumed=assumed, bound=bound)
     if move:
-        new = new.move_all(state.clock)
-    else:
-        if freed is not None and new.unschedulable:
-            some |= _up_to(view(model, state, component), new, freed)
-        if some:
-            new = new.move_some(frozenset(some), state.clock)
-    return state if new == memory else _set_memory(state, component, new)
+        return new.move_all(state.clock)
+    if freed is not None and new.unschedulable:
+        some |= _up_to(view(model, state, component), new, freed)
+    if some:
+        new = new.move_some(frozenset(some), state.clock)
+    return new
 
 
 def _up_to(view_: ObjectView, memory: SchedulerState, priority: int) -> frozenset[str]:

@@ -79,28 +79,13 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
     `--budget` seconds of wall clock in all, loading the scenario included — from when the process
     started when run from the shell (`args.started`, set by `main`)."""
     began: float = getattr(args, "started", None) or time.perf_counter()
-    if args.cluster and args.engine in ("walk", "all"):  # a bad address is bad input before anything runs
-        from kubeprop.properties.explore.dask_walks import _checked_address
-        _checked_address(args.cluster)
-    scenario = load_own_scenario(args.path)
-    bounds = chosen_bounds(args, scenario)
+    run = _CheckSetup.of(args)
+    scenario, props, config, bounds = run.scenario, run.props, run.config, run.bounds
     budget = float(bounds.budget.value or DEFAULT_BUDGET)
-    cycle = args.engine in LASSO_ENGINES
-    props: tuple[Any, ...] = (select_cycle(args.properties) if cycle
-                              else checked_properties(scenario, args.properties, args.property_modules))
     engines = ENGINE_ORDER if args.engine == "all" else (args.engine,)
-    config = engine_config(args, bounds)
-    model = build_model(scenario, parameters=dict(args.params), variant=args.variant)
-    if not cycle and (problems := unknown_needs(model, props)):
-        raise InputError("\n".join(problems))
-    try:
-        start = initial_state(model)
-    except ScenarioError as err:  # an object the API server rejects is bad input before any engine runs: each
-        raise ScenarioError(every_rejection(scenario, model.api) or err.problems) from None
-    explored, config = _metrics_fold(args, cycle, model, start, config)
     if "hypothesis" in engines or "portfolio" in engines:
         keep_hypothesis_under(args.out)
-    reports = []
+    reports: list[CheckReport] = []
     mode = getattr(args, "progress", "auto")
     mode = ("live" if sys.stderr.isatty() else "lines") if mode == "auto" else mode
     live = mode == "live"
@@ -120,19 +105,62 @@ def run_engines(args: argparse.Namespace) -> CheckRun:
                 seed=args.seed, config=engine_config_, save_to=args.out,
                 all_discoveries=not getattr(args, "first", False)), engine=engine))
         except KeyboardInterrupt as err:
-            if isinstance(line, LiveLine):  # a log says "done" only of an engine that finished
-                line.end()
-            partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
-            run = CheckRun(scenario.name, (*reports, *partial), props, variant=args.variant,
-                           parameters=tuple(args.params), max_depth=config.max_depth, bounds=bounds)
-            raise Interrupted(interrupted_text(run, engine)) from None
+            raise _interrupted(args, run, reports, engine, line, err) from None
         if line is not None:
             line.end()
         if getattr(args, "first", False) and any(d.upstream is None for d in reports[-1].found):
             break  # --first: the other engines of `--engine all` are not run
-    return CheckRun(scenario.name, tuple(reports), props, explored, args.variant, tuple(args.params),
+    return CheckRun(scenario.name, tuple(reports), props, run.explored, args.variant, tuple(args.params),
                     stored_only=_stored_only(scenario, reports), max_depth=config.max_depth, bounds=bounds,
                     unserved=_unserved(scenario, reports))
+
+
+@attrs.frozen
+class _CheckSetup:
+    """What `run_engines` checks, made before any engine runs: the scenario, its bounds, the
+    properties (a lasso engine's: the cycle properties), the engines' configuration and the
+    worst-case metrics fold over what they explore (`--metrics`; None without)."""
+
+    scenario: Scenario
+    bounds: CheckBounds
+    props: tuple[Any, ...]
+    config: EngineConfig
+    explored: WorstFold | None
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> _CheckSetup:
+        """Load the scenario and build its model and initial state; bad input (a bad cluster
+        address, unknown property needs, objects the API server rejects) raises before any engine runs."""
+        if args.cluster and args.engine in ("walk", "all"):  # a bad address is bad input before anything runs
+            from kubeprop.properties.explore.dask_walks import _checked_address
+            _checked_address(args.cluster)
+        scenario = load_own_scenario(args.path)
+        bounds = chosen_bounds(args, scenario)
+        cycle = args.engine in LASSO_ENGINES
+        props: tuple[Any, ...] = (select_cycle(args.properties) if cycle
+                                  else checked_properties(scenario, args.properties, args.property_modules))
+        config = engine_config(args, bounds)
+        model = build_model(scenario, parameters=dict(args.params), variant=args.variant)
+        if not cycle and (problems := unknown_needs(model, props)):
+            raise InputError("\n".join(problems))
+        try:
+            start = initial_state(model)
+        except ScenarioError as err:  # an object the API server rejects is bad input before any engine runs: each
+            raise ScenarioError(every_rejection(scenario, model.api) or err.problems) from None
+        explored, config = _metrics_fold(args, cycle, model, start, config)
+        return cls(scenario, bounds, props, config, explored)
+
+
+def _interrupted(args: argparse.Namespace, run: _CheckSetup, reports: Sequence[CheckReport], engine: str,
+                 line: LiveLine | LogLines | None, err: KeyboardInterrupt) -> Interrupted:
+    """Ctrl-C during `engine`: the Interrupted carrying the table of the engines done so far (and
+    the interrupted engine's partial report, if it left one)."""
+    if isinstance(line, LiveLine):  # a log says "done" only of an engine that finished
+        line.end()
+    partial = (err.report,) if isinstance(err, CheckInterrupted) else ()
+    done = CheckRun(run.scenario.name, (*reports, *partial), run.props, variant=args.variant,
+                    parameters=tuple(args.params), max_depth=run.config.max_depth, bounds=run.bounds)
+    return Interrupted(interrupted_text(done, engine))
 
 
 def _metrics_fold(args: argparse.Namespace, cycle: bool, model: ClusterModel, start: ClusterState,

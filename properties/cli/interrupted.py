@@ -25,7 +25,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
@@ -49,10 +49,46 @@ class Interrupted(KeyboardInterrupt):
 @attrs.define
 class _Delivery:
     """Where a Ctrl-C stands: whether the main thread is in the unraisable hook (an interrupt
-    raised there would be lost too) and whether an interrupt is owed to it."""
+    raised there would be lost too) and whether an interrupt is owed to it; with the signal
+    handlers and the unraisable hook `interrupts_kept` installs. `command`: the command's
+    process id (a forked process is not the command); `previous_hook`: the unraisable hook to
+    hand on to."""
 
+    command: int
+    previous_hook: Callable[[sys.UnraisableHookArgs], object]
     in_hook: bool = False
     owed: bool = False
+
+    def on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        """SIGINT: a KeyboardInterrupt, or owed to the main thread while it is in the hook."""
+        if self.in_hook:
+            self.owed = True  # raised here it would be lost as well: the hook has it raised later
+            return
+        raise KeyboardInterrupt
+
+    def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM: as SIGINT in the command (noted for `terminated`); in a forked process, SIGTERM as before."""
+        if os.getpid() != self.command:  # a forked process inherited the handler: end it as SIGTERM would
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        _TERMINATED["by_sigterm"] = True
+        self.on_sigint(signum, frame)
+
+    def on_unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
+        """The unraisable hook: a lost KeyboardInterrupt is raised again `REDELIVER_AFTER` seconds
+        later; anything else goes to the previous hook."""
+        self.in_hook = True
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            self.owed = True
+        else:
+            self.previous_hook(unraisable)
+        while self.owed:  # leaving the loop checks no signal: none is handled until the hook returns
+            self.owed = False
+            redelivery = threading.Timer(REDELIVER_AFTER, _thread.interrupt_main)
+            redelivery.daemon = True
+            redelivery.start()
+        self.in_hook = False
 
 
 _TERMINATED = {"by_sigterm": False}
@@ -79,44 +115,14 @@ def interrupts_kept() -> Iterator[None]:
     if not (sigint or term):
         yield
         return
-    delivery = _Delivery()
     previous_hook = sys.unraisablehook
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        if delivery.in_hook:
-            delivery.owed = True  # raised here it would be lost as well: the hook has it raised later
-            return
-        raise KeyboardInterrupt
-
-    command = os.getpid()
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        if os.getpid() != command:  # a forked process inherited the handler: end it as SIGTERM would
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-            return
-        _TERMINATED["by_sigterm"] = True
-        on_sigint(signum, frame)
-
-    def on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
-        delivery.in_hook = True
-        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
-            delivery.owed = True
-        else:
-            previous_hook(unraisable)
-        while delivery.owed:  # leaving the loop checks no signal: none is handled until the hook returns
-            delivery.owed = False
-            redelivery = threading.Timer(REDELIVER_AFTER, _thread.interrupt_main)
-            redelivery.daemon = True
-            redelivery.start()
-        delivery.in_hook = False
-
+    delivery = _Delivery(os.getpid(), previous_hook)
     _TERMINATED["by_sigterm"] = False
     if sigint:
-        signal.signal(signal.SIGINT, on_sigint)
+        signal.signal(signal.SIGINT, delivery.on_sigint)
     if term:
-        signal.signal(signal.SIGTERM, on_sigterm)
-    sys.unraisablehook = on_unraisable
+        signal.signal(signal.SIGTERM, delivery.on_sigterm)
+    sys.unraisablehook = delivery.on_unraisable
     try:
         yield
     finally:

@@ -182,44 +182,17 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
                  bounds: Bounds = Bounds(), progress: Progress | None = None, progress_every: float = 1.0,
                  visited: Visited = "states", excuse: Judged[A, S] | None = None
                  ) -> Generator[None, Limit | None, SearchResult[S, A]]:
-    """`search` as a sliced run (`slicing.Sliced`): it pauses between expansions when its slice
-    (counted in generated states) is over, and returns the `SearchResult`. `stats.seconds` counts
-    only the time it ran. `excuse(found, trace, state)`, if given, judges each violation found past
-    the start with the trace to it (a function: rebuilt only then) before the search stops there:
-    None goes on past the state (`engine.excused`)."""
+    """`search` as a sliced run (`slicing.Sliced`), pausing between expansions once its slice (in generated
+    states) is over; `stats.seconds` counts only the time it ran. `excuse(found, trace, state)`, if given, judges
+    each violation past the start, with the trace to it (rebuilt if called): None goes on past the state."""
     clock = Checkpoint((yield), bounds.budget_seconds, progress, progress_every)
-    # A frontier entry is (state, depth, key). Exact mode: the key is the state, and `parents`
-    # maps each visited state to (parent state, action). Hashes mode: the key is the state's
-    # number in the StateTable, and the frontier is spilled to disk past SPILL_AFTER entries.
-    table = StateTable() if visited == "hashes" else None
-    parents: dict[Any, tuple[Any, Any] | None] = {}
-    frontier: deque[tuple[S, int, Any]] | SpillQueue[tuple[S, int, Any]]
-    if table is not None:
-        frontier = SpillQueue(SPILL_AFTER, SPILL_CHUNK)
-        frontier.append((start, 0, table.add(hash(start), ROOT, 0)))
-    else:
-        parents[start] = None
-        frontier = deque([(start, 0, start)])
+    frontier, table, parents, distinct = _visited_store(start, visited)
     generated, depth_seen = 1, 0
-    passed: dict[Any, Any] = {}
-    """The states whose violation `excuse` passed over, with it: a child with the same one is the
-    violation persisting, passed over without rebuilding its trace (`engine.Excuse`)."""
-    distinct: Callable[[], int] = parents.__len__ if table is None else table.__len__
+    passed: dict[Any, Any] = {}  # the states whose violation `excuse` passed over, with it (`_excused`)
+    trace_to: Callable[[Any], tuple[A, ...]] = partial(_trace_to, start, successors, table, parents)
 
     def stats() -> SearchStats:
         return SearchStats(generated, distinct(), depth_seen, clock.seconds())
-
-    def trace_to(key: Any) -> tuple[A, ...]:
-        if table is not None:
-            return replay(start, successors, table.path(key))[0]
-        steps: list[Any] = []
-        link = parents[key]
-        while link is not None:
-            key, how = link
-            steps.append(how)
-            link = parents[key]
-        steps.reverse()
-        return tuple(steps)
 
     if clock.spent():  # a budget spent before the search began: it checks nothing, not even `start`
         return SearchResult(ExitReason.TIME_BOUND, SearchStats(0, 0, 0, clock.seconds()))
@@ -246,11 +219,7 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
             depth_seen = max(depth_seen, depth + 1)
             found = check(nxt)
             if found is not None and excuse is not None:
-                seen = found
-                known = passed.get(here) == seen  # the same violation persisting: no trace to rebuild
-                found = None if known else excuse(seen, lambda: trace_to(key), nxt)  # noqa: B023 (called at once)
-                if found is None:
-                    passed[key] = seen
+                found = _excused(excuse, found, passed, here, key, nxt, trace_to)
             if found is not None:
                 return SearchResult(ExitReason.VIOLATION, stats(), found, trace_to(key), nxt)
             frontier.append((nxt, depth + 1, key))
@@ -259,6 +228,55 @@ def search_steps(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], che
         if (yield from clock.passed(generated, stats)):
             return SearchResult(ExitReason.TIME_BOUND, stats())
     return SearchResult(cut or ExitReason.EXHAUSTED, stats())
+
+
+Frontier = deque[tuple[S, int, Any]] | SpillQueue[tuple[S, int, Any]]
+"""`search_steps`' frontier: entries (state, depth, key), key as in `_visited_store`."""
+
+
+def _visited_store(start: S, visited: Visited) -> tuple[Frontier[S], StateTable | None,
+                                                        dict[Any, tuple[Any, Any] | None], Callable[[], int]]:
+    """`search_steps`' frontier and visited set, holding `start`, and how many states are visited.
+    A frontier entry is (state, depth, key). Exact mode (`visited="states"`): the key is the state,
+    and the parents dict maps each visited state to (parent state, action); no StateTable. Hashes
+    mode: the key is the state's number in the StateTable, the parents dict stays empty, and the
+    frontier is spilled to disk past SPILL_AFTER entries."""
+    parents: dict[Any, tuple[Any, Any] | None] = {}
+    if visited == "hashes":
+        table = StateTable()
+        spilled: SpillQueue[tuple[S, int, Any]] = SpillQueue(SPILL_AFTER, SPILL_CHUNK)
+        spilled.append((start, 0, table.add(hash(start), ROOT, 0)))
+        return spilled, table, parents, table.__len__
+    parents[start] = None
+    return deque([(start, 0, start)]), None, parents, parents.__len__
+
+
+def _trace_to(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], table: StateTable | None,
+              parents: dict[Any, tuple[Any, Any] | None], key: Any) -> tuple[A, ...]:
+    """The counterexample trace from `start` to the visited state `key` (`_visited_store`):
+    replayed from its successor indices in hashes mode, followed up the parents in exact mode."""
+    if table is not None:
+        return replay(start, successors, table.path(key))[0]
+    steps: list[Any] = []
+    link = parents[key]
+    while link is not None:
+        key, how = link
+        steps.append(how)
+        link = parents[key]
+    steps.reverse()
+    return tuple(steps)
+
+
+def _excused(excuse: Judged[A, S], seen: Any, passed: dict[Any, Any], here: Any, key: Any, nxt: S,
+             trace_to: Callable[[Any], tuple[A, ...]]) -> Any:
+    """A violation `seen` at `nxt` (key `key`, child of `here`) as `excuse` judges it: None (noted
+    in `passed`) goes on past the state. The same violation as its parent's, passed over already,
+    is the violation persisting: passed over again without rebuilding the trace."""
+    known = passed.get(here) == seen
+    found = None if known else excuse(seen, lambda: trace_to(key), nxt)
+    if found is None:
+        passed[key] = seen
+    return found
 
 
 def replay(start: S, successors: Callable[[S], Iterable[tuple[A, S]]], path: Iterable[int]) -> tuple[tuple[A, ...], S]:

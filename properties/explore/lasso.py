@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -49,6 +49,9 @@ from kubeprop.properties.explore.engine import ExitReason
 from kubeprop.properties.explore.progress import EngineProgress, Ticker
 from kubeprop.properties.oscillation import Cycle, CycleProperty, first_cycle_violation
 from kubeprop.properties.registry import Violation
+
+if TYPE_CHECKING:
+    from kubeprop.properties.explore.lasso_graph import Graph
 
 Strategy = Literal["fair", "exhaustive"]
 Stems = Literal["settled", "interleaved"]
@@ -250,6 +253,37 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
         from kubeprop.properties.explore.lasso_graph import Graph
 
         graph = Graph(shared, max_keys)
+    successors = _stem_successors(model, action_filter, stems, settle_steps, settle_ticks, stem_steps)
+    stem_bounds = attrs.evolve(bounds, budget_seconds=None if deadline is None else max(0.0, deadline - began))
+    first: tuple[Action, ...] = ()
+    if stems == "settled" and not start.quiesced and not shared.out_of_time():
+        run = settle(model, start, max_steps=settle_steps, max_ticks=settle_ticks,
+                     report_failing=False)
+        stem_steps[0] += len(run.trace)
+        if not run.exhausted:
+            first, start = run.trace, run.state
+    result = search(start, successors, _cycle_check(shared, graph), stem_bounds, visited="hashes")
+    lasso = None
+    exit_reason: ExitReason = result.exit_reason
+    if result.violation is not None:
+        prefix, cycle, violation = result.violation
+        stem = (*first, *(act for macro in result.trace for act in macro), *prefix)
+        lasso = Lasso(stem, cycle, violation, repeats)
+    elif shared.out_of_time():
+        exit_reason = ExitReason.TIME_BOUND
+    keys = len(graph.keys) if graph is not None else len(shared.covered)
+    stats = LassoStats(time.perf_counter() - began, shared.seeds, result.stats.distinct, stem_steps[0] + shared.steps,
+                       keys, result.stats.depth)
+    return LassoReport(exit_reason, stats, lasso)
+
+
+def _stem_successors(model: ClusterModel, action_filter: ActionFilter | None, stems: Stems, settle_steps: int,
+                     settle_ticks: int, stem_steps: list[int]
+                     ) -> Callable[[ClusterState], Iterable[tuple[Any, ClusterState]]]:
+    """The successors of a stem's state for `find_lasso`'s stem search: none past Quiesce (the
+    fair run or the graph takes over there); else each enabled action (through `action_filter`)
+    as a one-action macro step, or, for settled stems, each environment choice followed by the
+    settling after it. Adds the actions taken to `stem_steps[0]`."""
 
     def successors(state: ClusterState) -> Iterable[tuple[Any, ClusterState]]:
         if state.quiesced:
@@ -270,6 +304,14 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
                     stem_steps[0] += 1 + len(run.trace)
                     yield ((act,), nxt) if run.exhausted else ((act, *run.trace), run.state)
 
+    return successors
+
+
+def _cycle_check(shared: _Search, graph: Graph | None) -> Callable[[ClusterState], Any]:
+    """`find_lasso`'s check of a stem's state: at a quiesced state (in time), the cycle found from
+    it by the fair run, or by the exhaustive post-Quiesce `graph` if there is one (None if none,
+    or only a benign one)."""
+
     def check(state: ClusterState) -> Any:
         if shared.tick is not None:  # (a stem's state: its steps counted in `successors`)
             shared.tick()
@@ -278,28 +320,7 @@ def find_lasso(model: ClusterModel, start: ClusterState, properties: Iterable[Cy
         found = graph.explore(state) if graph is not None else shared.fair_run(state)
         return None if found is None or found is _BENIGN else found
 
-    stem_bounds = attrs.evolve(bounds, budget_seconds=None if deadline is None else max(0.0, deadline - began))
-    first: tuple[Action, ...] = ()
-    if stems == "settled" and not start.quiesced and not shared.out_of_time():
-        run = settle(model, start, max_steps=settle_steps, max_ticks=settle_ticks,
-                     report_failing=False)
-        stem_steps[0] += len(run.trace)
-        if not run.exhausted:
-            first, start = run.trace, run.state
-    result = search(start, successors, check, stem_bounds, visited="hashes")
-    lasso = None
-    exit_reason: ExitReason = result.exit_reason
-    if result.violation is not None:
-        prefix, cycle, violation = result.violation
-        stem = (*first, *(act for macro in result.trace for act in macro), *prefix)
-        lasso = Lasso(stem, cycle, violation, repeats)
-    elif shared.out_of_time():
-        exit_reason = ExitReason.TIME_BOUND
-    keys = len(graph.keys) if graph is not None else len(shared.covered)
-    stats = LassoStats(time.perf_counter() - began, shared.seeds, result.stats.distinct, stem_steps[0] + shared.steps,
-                       keys, result.stats.depth)
-    return LassoReport(exit_reason, stats, lasso)
-
+    return check
 
 
 def lasso_from_state(model: ClusterModel, state: ClusterState, properties: Iterable[CycleProperty],

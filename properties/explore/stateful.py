@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import attrs
 from hypothesis import HealthCheck, Phase, Verbosity, seed, settings
@@ -264,14 +264,7 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
     timer = ActiveTimer()
     slicer = Slicer(timer, limit)
     deadline = config.deadline(timer.began)
-    recorder = Recorder(on_run=config.on_run)
-    if config.progress is not None:
-        ticker = Ticker(config.progress)
-        recorder.tick = lambda steps: ticker.tick(steps, lambda: EngineProgress(steps, timer.seconds(), recorder.runs))
-    machine = machine_for(model, (*config.safety(), *config.convergence_properties()), start,
-                          config.action_filter, config.convergence, recorder=recorder,
-                          settle_steps=config.settle_steps, settle_ticks=config.settle_ticks, deadline=deadline,
-                          excuse=config.excuse)
+    machine, recorder = _recorded_machine(model, start, config, timer, deadline)
     failure: Violation | None = None
     timed_out = False
     with memoised(model):
@@ -283,27 +276,11 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             if slicer.stopped or out_of_time(deadline):
                 timed_out = True
                 break
-            # A batch still running when the budget ends stops within a step (`BudgetSpent`).
-            machine.deadline = deadline
-            seed(config.seed if config.budget_seconds is None else config.seed * 1_000_003 + batch)(machine)
-            try:
-                run_state_machine_as_test(machine, settings=engine_settings(config, size))
-            except KeyboardInterrupt:  # Ctrl-C, maybe in Hypothesis' shrinking: a find goes with it, as recorded
-                if recorder.violation is None:
-                    raise
-                raise Unfinished(unshrunk=(_unshrunk(recorder, config, timer),)) from None
-            except PropertyViolated:
+            stopped = _run_batch(machine, recorder, config, batch, size, deadline, timer)
+            if stopped == "violation":
                 failure = recorder.violation
                 break
-            except (BudgetSpent, OutOfBudget):  # (a property call refused past the budget: `calls.py`)
-                timed_out = True
-                break
-            except Flaky:
-                # The deadline passed between two draws of an example, or before its first: the
-                # example stopped where an earlier one with the same choices went on, which
-                # Hypothesis reports as inconsistent data generation. Time is up all the same.
-                if not out_of_time(deadline):
-                    raise
+            if stopped == "time":
                 timed_out = True
                 break
         timed_out = timed_out or out_of_time(deadline)
@@ -313,6 +290,49 @@ def _explore(model: ClusterModel, start: ClusterState, config: EngineConfig) -> 
             return EngineResult("hypothesis", ExitReason.TIME_BOUND if timed_out else ExitReason.RUNS_DONE,
                                 stats=stats)
         return _shrunk(model, start, config, recorder, failure, stats, timer)
+
+
+def _recorded_machine(model: ClusterModel, start: ClusterState, config: EngineConfig, timer: ActiveTimer,
+                      deadline: float | None) -> tuple[type[ClusterMachine], Recorder]:
+    """`_explore`'s generated machine for `config`'s properties, with the Recorder its runs report
+    to (ticking `config.progress`, if any, with the steps taken)."""
+    recorder = Recorder(on_run=config.on_run)
+    if config.progress is not None:
+        ticker = Ticker(config.progress)
+        recorder.tick = lambda steps: ticker.tick(steps, lambda: EngineProgress(steps, timer.seconds(), recorder.runs))
+    machine = machine_for(model, (*config.safety(), *config.convergence_properties()), start,
+                          config.action_filter, config.convergence, recorder=recorder,
+                          settle_steps=config.settle_steps, settle_ticks=config.settle_ticks, deadline=deadline,
+                          excuse=config.excuse)
+    return machine, recorder
+
+
+def _run_batch(machine: type[ClusterMachine], recorder: Recorder, config: EngineConfig, batch: int, size: int,
+               deadline: float | None, timer: ActiveTimer) -> Literal["violation", "time"] | None:
+    """Run batch `batch` (`size` examples) of the generated machine: "violation" when a property
+    failed (the Recorder holds it), "time" when the budget ended during it, None when it ran out.
+    Ctrl-C during it raises Unfinished carrying a find already recorded (else goes on up)."""
+    # A batch still running when the budget ends stops within a step (`BudgetSpent`).
+    machine.deadline = deadline
+    seed(config.seed if config.budget_seconds is None else config.seed * 1_000_003 + batch)(machine)
+    try:
+        run_state_machine_as_test(machine, settings=engine_settings(config, size))
+    except KeyboardInterrupt:  # Ctrl-C, maybe in Hypothesis' shrinking: a find goes with it, as recorded
+        if recorder.violation is None:
+            raise
+        raise Unfinished(unshrunk=(_unshrunk(recorder, config, timer),)) from None
+    except PropertyViolated:
+        return "violation"
+    except (BudgetSpent, OutOfBudget):  # (a property call refused past the budget: `calls.py`)
+        return "time"
+    except Flaky:
+        # The deadline passed between two draws of an example, or before its first: the
+        # example stopped where an earlier one with the same choices went on, which
+        # Hypothesis reports as inconsistent data generation. Time is up all the same.
+        if not out_of_time(deadline):
+            raise
+        return "time"
+    return None
 
 
 def find_with_hypothesis(model: ClusterModel, start: ClusterState, config: EngineConfig) -> EngineResult:
