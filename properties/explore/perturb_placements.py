@@ -41,7 +41,8 @@ instead of by a second perturbation after 7,666); on a perturbed
 run, a restart first, its quiet points, then its effects from the nearest to the farthest (a component slow before its
 first effect one more than that effect's other placements), and, ranked among themselves from the same rank, the races
 on a controller's own writes that are not effects (`_Perturb._stale_reads`); after a fault, the crash of each actor's
-process right after its first write among the effects ranked among themselves from the first quiet point's rank, each
+process right after its first write among the effects past the first quiet point, once the clock moved on, ranked
+among themselves from the first quiet point's rank, each
 taken right after the quiet point placements of its rank (`_Perturb._first_writes`: trial21's node crashed where the
 last user step is due, then the controller manager crashed once the node lifecycle controller marked it Unknown, at
 discrepancy 1 instead of 3). Several perturbations at one point
@@ -282,25 +283,28 @@ class _Perturb:
             rank += 1 if after else 0
 
     def _first_writes(self, run: _Run) -> list[tuple[_Node, Perturbation]]:
-        """After the first of the perturbation's effects past the run's first quiet point by which
-        each actor (`footprint.actor`: a controller, a scheduler instance, a kubelet) wrote to the
-        API store, its process crashed right there, in run order: Sieve's intermediate state on a
-        fault's effect, the component having reacted to the fault only in part (the node lifecycle
-        controller, having just marked a lost node Unknown, crashes before marking its pods).
-        Ranked among themselves from the rank of the run's first quiet point, the k-th taken right
-        after the k-th quiet point's placements (`_on_perturbed_run`), instead of after every quiet
-        point's with the other effects: on a run perturbed where the user's next step is due, a
-        fault's consequences unfold past that step (a node's grace period runs past the user's
-        scale), and the held-back user, the slow components and the recoveries of every quiet
-        point would each be followed to the run's end first. Effects before the first quiet point
-        (a run perturbed where the fair run ends has its only quiet point at its own end) keep
-        their rank among the effects: ranked early there too, they cost FeastFlow's
-        endpoints-stale-cache, sts-split-brain and watch-time-travel 17–23% more portfolio steps."""
+        """After the first of the perturbation's effects past the run's first quiet point, and
+        once the clock moved on from the perturbation's, by which each actor (`footprint.actor`:
+        a controller, a scheduler instance, a kubelet) wrote to the API store, its process crashed
+        right there, in run order: Sieve's intermediate state on a fault's effect, the component
+        having reacted to the fault only in part (the node lifecycle controller, having marked a
+        lost node Unknown once its grace period ran out, crashes before marking its pods). Ranked
+        among themselves from the rank of the run's first quiet point, the k-th taken right after
+        the k-th quiet point's placements (`_on_perturbed_run`), instead of after every quiet
+        point's with the other effects: a fault whose consequences wait for a timer unfold past
+        the user's next step (a node's grace period runs past the user's scale), and the held-back
+        user, the slow components and the recoveries of every quiet point would each be followed
+        to the run's end first. The other effects keep their rank: ranked early before the first
+        quiet point too (a run perturbed where the fair run ends has its only quiet point at its
+        end), these crashes cost FeastFlow's endpoints-stale-cache, sts-split-brain and
+        watch-time-travel 17–23% more portfolio steps; at the perturbation's own clock too (a
+        failed request's retry and what follows at once), trial 4's Tenant operator 42%."""
         out: list[tuple[_Node, Perturbation]] = []
         seen: set[str] = set()
         quiet = next(i for i, node in enumerate(run.nodes) if node is run.quiet[0])
+        start = run.nodes[0].state.clock
         for node, effect in zip(run.nodes[quiet + 1:], run.effects[quiet + 1:], strict=True):
-            if not effect or node.action is None or node.parent is None:
+            if not effect or node.action is None or node.parent is None or node.state.clock == start:
                 continue
             if node.state.store.revision == node.parent.state.store.revision:
                 continue

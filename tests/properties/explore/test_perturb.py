@@ -251,7 +251,7 @@ def _marked(run: _Run) -> _Node:
                 and n.state.store.revision > n.parent.state.store.revision)
 
 
-def test_a_crash_right_after_each_actors_first_write_among_a_faults_effects_comes_first() -> None:
+def test_a_crash_right_after_each_actors_first_timed_write_among_a_faults_effects_comes_first() -> None:
     """Worker-1 cut off where the last user step is due (web.yaml): the node lifecycle controller's
     first effect marks it Unknown, and the controller manager crashed right there (Sieve's
     intermediate state on the fault's effect, before it marks the pods) is ranked 0 and taken right

@@ -18,7 +18,7 @@ The perturbation search (`perturb.py`) makes both runs itself: the first is one 
 the fair run (a crash after a write), the second a node crash at a quiet point and a crash after
 its effect's write. That crash, right after the node lifecycle controller's first write among the
 node crash's effects, is ranked with the run's first quiet point's placements
-(`perturb_placements._Perturb._first_writes`): discrepancy 1, the 40th run, 3,340 of `perturb`'s
+(`perturb_placements._Perturb._first_writes`): discrepancy 1, the 48th run, 5,536 of `perturb`'s
 steps, where it was discrepancy 3, the 230th run, 33,330 steps (every perturbed run before the last
 user step follows 100 ticks of the CronJob to its end, ~400 steps). The default strategy now finds
 it on one lane within `NODELIFECYCLE_STEPS`."""
