@@ -13,7 +13,8 @@ rules of the perturbation search (`perturb.py`, Sieve's perturbations: Sun et al
 - on a perturbed run, the next perturbation goes among the *effects* of the previous one — the
   steps the run it was derived from did not take after that point: after each effect that wrote,
   the writer crashed or held back as above (e.g. the node lifecycle controller, having just marked
-  a partitioned node Unknown, crashes before marking its pods), and the same perturbation again on
+  a partitioned node Unknown, crashes before marking its pods; after a fault, the crash right after
+  each actor's first write among the effects comes early: `_Perturb._first_writes`), and the same perturbation again on
   the same target (`target_of`: a probe that flaps); wherever a reconcile writes while another
   key of its controller is queued that reads what it wrote, effect or not, the controller manager
   not observing that write (a race reversed, `_Perturb._stale_reads`); a crashed process
@@ -39,7 +40,12 @@ Tenant operator removing its finalizer before its cleanup: found at the 4th rank
 instead of by a second perturbation after 7,666); on a perturbed
 run, a restart first, its quiet points, then its effects from the nearest to the farthest (a component slow before its
 first effect one more than that effect's other placements), and, ranked among themselves from the same rank, the races
-on a controller's own writes that are not effects (`_Perturb._stale_reads`). Several perturbations at one point
+on a controller's own writes that are not effects (`_Perturb._stale_reads`); after a fault, the crash of each actor's
+process right after its first write among the effects past the first quiet point, once the clock moved on, ranked
+among themselves from the first quiet point's rank, each
+taken right after the quiet point placements of its rank (`_Perturb._first_writes`: trial21's node crashed where the
+last user step is due, then the controller manager crashed once the node lifecycle controller marked it Unknown, at
+discrepancy 1 instead of 3). Several perturbations at one point
 are ranked by their index among the enabled ones of the same kind (one of each kind first);
 contention placements by their contention point's index (the first 0), before the others of their
 rank. The search takes runs by increasing discrepancy, the sum of their placements' ranks (`perturb.py`).
@@ -47,16 +53,14 @@ rank. The search takes runs by increasing discrepancy, the sum of their placemen
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import TypeAlias
 
 import attrs
 
-from kubeprop.model.api.objects import Pod
 from kubeprop.model.cluster import informers
 from kubeprop.model.cluster.drive import FairPolicy, is_recovery
-from kubeprop.model.cluster.footprint import USER, component_of
+from kubeprop.model.cluster.footprint import USER, actor, component_of
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.processes import process_of
 from kubeprop.model.state.actions import (
@@ -74,6 +78,7 @@ from kubeprop.model.state.cluster import ClusterState
 from kubeprop.properties.explore.around import _Node, _Search
 from kubeprop.properties.explore.contend import after_contention, contention_points, first_contentions
 from kubeprop.properties.explore.hold import Delay, Hold, Holds
+from kubeprop.properties.explore.node_reach import by_reach
 from kubeprop.properties.explore.slow import Slow, busy, first_steps
 
 Perturbation: TypeAlias = "Action | Hold | Slow | Delay"
@@ -150,64 +155,6 @@ def is_perturbation(policy: FairPolicy, act: Action) -> bool:
     """True for an enabled action the fair run never takes by itself: a fault, bad luck, a
     recovery (not the user's steps, `Quiesce` or the clock)."""
     return not isinstance(act, UserStep | Quiesce | Tick) and not policy.default(act)
-
-
-def by_reach(state: ClusterState, acts: Sequence[Action]) -> list[Action]:
-    """`acts` with the faults on a node ordered among themselves by the workloads they reach
-    (`node_order`), a partition (its pods keep running, unseen) before a crash on each node; the
-    other actions stay where they were."""
-    slots = [i for i, a in enumerate(acts) if isinstance(getattr(a, "node", None), str)]
-    nodes = list(dict.fromkeys(acts[i].node for i in slots))  # type: ignore[attr-defined]
-    order = {name: rank for rank, name in enumerate(node_order(state, nodes))}
-    faults = sorted((acts[i] for i in slots), key=lambda a: (order[a.node], not isinstance(a, Partition)))  # type: ignore[attr-defined]
-    out = list(acts)
-    for i, act in zip(slots, faults, strict=True):
-        out[i] = act
-    return out
-
-
-def node_order(state: ClusterState, nodes: Sequence[str]) -> list[str]:
-    """`nodes` in the order their loss is worth trying, greedily: next the node whose pods belong
-    to the most workloads no earlier node's pods belong to (`workloads_on`), then with the most
-    pods of those, then with the most pods (losing the busiest node has the most effects); ties
-    in `nodes`' order. The effects of losing a node are those of the
-    controllers replacing its pods, and a node of the same workloads as an earlier one mostly
-    repeats them (Sieve's pruning of perturbations with the same effect, Sun et al., OSDI 2022):
-    a database's node comes before a second node of web replicas."""
-    on = workloads_on(state)
-    left, covered, out = list(nodes), set[tuple[str, str, str]](), list[str]()
-
-    def reach(name: str) -> tuple[int, int, int]:
-        pods = on.get(name, Counter[tuple[str, str, str]]())
-        new = [w for w in pods if w not in covered]
-        total = sum(pods.values())
-        return len(new), sum(pods[w] for w in new), total
-
-    while left:
-        best = max(left, key=reach)  # `max` keeps the earliest of the best
-        left.remove(best)
-        out.append(best)
-        covered.update(on.get(best, ()))
-    return out
-
-
-def workloads_on(state: ClusterState) -> dict[str, Counter[tuple[str, str, str]]]:
-    """Node → the workloads of the pods bound there, with their pod counts. A pod's workload is
-    its controller followed up one ReplicaSet to the Deployment that owns it (a Deployment's pods
-    of two revisions are one workload), as (kind, namespace, name); a pod without a controller is
-    its own."""
-    owners = {rs.metadata.uid: rs.metadata.controller_ref() for rs in state.store.list("replicasets.apps")}
-    out: dict[str, Counter[tuple[str, str, str]]] = {}
-    for pod in state.store.list("pods"):
-        if not isinstance(pod, Pod) or not pod.spec.node_name:
-            continue
-        ref = pod.metadata.controller_ref()
-        if ref is not None and ref.kind == "ReplicaSet":
-            ref = owners.get(ref.uid) or ref
-        namespace = pod.metadata.namespace or "default"
-        key = ("Pod", namespace, pod.metadata.name) if ref is None else (ref.kind, namespace, ref.name)
-        out.setdefault(pod.spec.node_name, Counter())[key] += 1
-    return out
 
 
 def target_of(act: Action) -> tuple[object, ...]:
@@ -302,6 +249,8 @@ class _Perturb:
                 yield rank, first, restart
                 rank += 1
         after_fault = isinstance(cause, Action)  # components slowed down only after a fault gave them work
+        early = self._first_writes(run) if after_fault and run.quiet else []
+        waiting = list(self._ranked_at(early, rank))  # each after the quiet placements of its rank
         slow = busy(run.nodes, run.effects) if after_fault else []
         for node in run.quiet:
             enabled = self.enabled(node)
@@ -310,7 +259,10 @@ class _Perturb:
                 acts.extend([*(Slow(name, user=True) for name in slow), Hold(USER)])
             acts.extend(a for a in enabled if is_recovery(a))
             yield from ((r, node, act) for r, act in ranked(acts, rank))
-            rank += 1 if acts else 0
+            if acts:
+                yield from (p for p in waiting if p[0] == rank)
+                rank += 1
+        yield from (p for p in waiting if p[0] >= rank)
         target = target_of(cause) if isinstance(cause, Action) else None
         firsts = dict(first_steps(run.nodes, run.effects)) if after_fault else {}
         races = rank  # the races on writes that are not effects: ranked among themselves
@@ -324,11 +276,46 @@ class _Perturb:
                 a for a in self.enabled(node)
                 if type(a) is target[0] and target_of(a) == target and is_perturbation(self.policy, a)]
             after = [*self._around_write(node), *((node, a) for a in again)]
-            yield from self._ranked_at(after, rank)
+            yield from self._ranked_at([p for p in after if p not in early], rank)
             name = firsts.get(node)
             if name is not None and node.parent is not None:  # a component's first effect: before it, slow
                 yield rank + 1, node.parent, Slow(name)
             rank += 1 if after else 0
+
+    def _first_writes(self, run: _Run) -> list[tuple[_Node, Perturbation]]:
+        """After the first of the perturbation's effects past the run's first quiet point, and
+        once the clock moved on from the perturbation's, by which each actor (`footprint.actor`:
+        a controller, a scheduler instance, a kubelet) wrote to the API store, its process crashed
+        right there, in run order: Sieve's intermediate state on a fault's effect, the component
+        having reacted to the fault only in part (the node lifecycle controller, having marked a
+        lost node Unknown once its grace period ran out, crashes before marking its pods). Ranked
+        among themselves from the rank of the run's first quiet point, the k-th taken right after
+        the k-th quiet point's placements (`_on_perturbed_run`), instead of after every quiet
+        point's with the other effects: a fault whose consequences wait for a timer unfold past
+        the user's next step (a node's grace period runs past the user's scale), and the held-back
+        user, the slow components and the recoveries of every quiet point would each be followed
+        to the run's end first. The other effects keep their rank: ranked early before the first
+        quiet point too (a run perturbed where the fair run ends has its only quiet point at its
+        end), these crashes cost FeastFlow's endpoints-stale-cache, sts-split-brain and
+        watch-time-travel 17–23% more portfolio steps; at the perturbation's own clock too (a
+        failed request's retry and what follows at once), trial 4's Tenant operator 42%."""
+        out: list[tuple[_Node, Perturbation]] = []
+        seen: set[str] = set()
+        quiet = next(i for i, node in enumerate(run.nodes) if node is run.quiet[0])
+        start = run.nodes[0].state.clock
+        for node, effect in zip(run.nodes[quiet + 1:], run.effects[quiet + 1:], strict=True):
+            if not effect or node.action is None or node.parent is None or node.state.clock == start:
+                continue
+            if node.state.store.revision == node.parent.state.store.revision:
+                continue
+            name, component = actor(node.action), self.component(node.action)
+            if not component or name in seen:
+                continue
+            seen.add(name)
+            crash = CrashComponent(component)
+            if crash in self.enabled(node):
+                out.append((node, crash))
+        return out
 
     @staticmethod
     def _ranked_at(placed: list[tuple[_Node, Perturbation]], base: int) -> Iterator[tuple[int, _Node, Perturbation]]:

@@ -44,7 +44,7 @@ STEP_BUDGET = {("shop", "sts-split-brain"): 5_000}
 """The portfolio's steps (one lane, seed 0: the same on any machine) within which it must find the
 variant on the scenario: measured 3,500 (1,598 of them perturb's, the database's node cut off where
 the cluster settled), against 9,415 when node faults were ordered by pod count alone (the web
-replicas' nodes first: `perturb_placements.node_order`)."""
+replicas' nodes first: `node_reach.node_order`)."""
 
 
 @pytest.mark.parametrize(("variant", "scenario", "caught_by"), MORE_USER_SCENARIOS)

@@ -9,23 +9,26 @@ from pathlib import Path
 import attrs
 
 from kubeprop.model.cluster.compose import actions, build_model, initial_state, step
-from kubeprop.model.cluster.drive import expected_policy, run, settle
+from kubeprop.model.cluster.drive import FairPolicy, expected_policy, run, settle
+from kubeprop.model.cluster.incremental import memoised
 from kubeprop.model.controllers.base import Reconcile
 from kubeprop.model.controllers.nodelifecycle import MonitorNodeHealth
 from kubeprop.model.kubelet.component import ProbeResult
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import CrashComponent, CrashNode, Deliver, Partition, Tick, UserStep
-from kubeprop.properties.explore.around import _Node
+from kubeprop.model.state.cluster import ClusterModel
+from kubeprop.properties.explore.around import _Node, _Search
 from kubeprop.properties.explore.engine import EngineConfig
+from kubeprop.properties.explore.incremental import Checker
+from kubeprop.properties.explore.node_reach import by_reach, node_order, workloads_on
 from kubeprop.properties.explore.perturb import USER, HeldPolicy, Hold, effects, run_perturb
 from kubeprop.properties.explore.perturb_placements import (
+    Perturbation,
+    _Perturb,
     _Run,
-    by_reach,
     is_perturbation,
-    node_order,
     ranked,
     target_of,
-    workloads_on,
 )
 
 CATALOGUE = Path(__file__).parents[2] / "model" / "data" / "catalogue"
@@ -207,3 +210,73 @@ def test_a_known_run_goes_on_from_the_first_node_that_reached_a_state() -> None:
     assert known.continuation(states[0], 2) == [a, b]
     assert known.continuation(states[3], 10) == []
     assert known.chains[b] == ("x",)
+
+
+def _partitioned_run(model: ClusterModel, perturb: _Perturb, point: int = -2) -> _Run:
+    """web.yaml's fair run, then worker-1 cut off at its quiet point `point` (-2: where the last
+    user step is due, -1: where it ends) and the fair policy on to the end: the perturbed run, its
+    quiet points and its effects."""
+    def follow(node: _Node, policy: FairPolicy) -> tuple[list[_Node], list[_Node]]:
+        nodes, quiet = [node], []
+        while (act := policy.next_action(model, node.state)) is not None:
+            if isinstance(act, UserStep):
+                quiet.append(node)
+            policy.taken(act)
+            node = _Node(step(model, node.state, act), node, act, node.depth + 1, node.deviations)
+            nodes.append(node)
+        return nodes, [*quiet, node]
+
+    fair, fair_quiet = follow(_Node(initial_state(model), None, None, 0, 0), expected_policy())
+    parent = _Run(None, (), fair, fair_quiet, [True] * len(fair), (), 0, 0)
+    at, cut = fair_quiet[point], Partition("worker-1")
+    policy = perturb.search.replayed(at)
+    policy.taken(cut)
+    nodes, quiet = follow(_Node(step(model, at.state, cut), at, cut, at.depth + 1, 1), policy)
+    return _Run(cut, (), nodes, quiet, effects(nodes, parent, at), (), 1, 1)
+
+
+def _placed(point: int) -> tuple[_Run, list[tuple[int, _Node, Perturbation]]]:
+    model = build_model(load_scenario(CATALOGUE / "web.yaml"))
+    config = EngineConfig(budget_seconds=60.0, shrink=False)
+    with memoised(model) as cache:
+        perturb = _Perturb(_Search(model, config, Checker(model, config.safety()), None, cache))
+        run = _partitioned_run(model, perturb, point)
+        return run, list(perturb.placements(run))
+
+
+def _marked(run: _Run) -> _Node:
+    """The node after the node lifecycle controller's write among `run`'s effects (worker-1 Unknown)."""
+    return next(n for n, e in zip(run.nodes, run.effects, strict=True)
+                if e and isinstance(n.action, MonitorNodeHealth) and n.parent is not None
+                and n.state.store.revision > n.parent.state.store.revision)
+
+
+def test_a_crash_right_after_each_actors_first_timed_write_among_a_faults_effects_comes_first() -> None:
+    """Worker-1 cut off where the last user step is due (web.yaml): the node lifecycle controller's
+    first effect marks it Unknown, and the controller manager crashed right there (Sieve's
+    intermediate state on the fault's effect, before it marks the pods) is ranked 0 and taken right
+    after the first quiet point's placements of that rank — not after every quiet point's (rank 2
+    before). One such crash per
+    actor that wrote among the effects, in run order, ranked among themselves; each placed once."""
+    run, placed = _placed(-2)
+    keys = [(id(node), act) for _, node, act in placed]
+    assert len(keys) == len(set(keys))
+    marked = _marked(run)
+    ranks = {(id(node), act): rank for rank, node, act in placed}
+    assert ranks[(id(marked), CrashComponent("controller-manager"))] == 0
+    at_quiet = [i for i, (rank, node, _) in enumerate(placed) if node is run.quiet[0] and rank == 0]
+    assert at_quiet and placed[max(at_quiet) + 1][1:] == (marked, CrashComponent("controller-manager"))  # right after
+    firsts = [(rank, node) for rank, node, act in placed if isinstance(act, CrashComponent)
+              and rank < len(run.quiet)]
+    assert [n.depth for _, n in firsts] == sorted(n.depth for _, n in firsts)
+
+
+def test_effects_before_a_runs_first_quiet_point_keep_their_rank() -> None:
+    """Worker-1 cut off where web.yaml's fair run ends: the run's only quiet point is its own end,
+    after every effect, so the crash after the node lifecycle controller's write keeps its rank
+    among the effects, after that quiet point's recoveries (`_Perturb._first_writes`)."""
+    run, placed = _placed(-1)
+    assert run.quiet == [run.nodes[-1]]
+    ranks = {(id(node), act): rank for rank, node, act in placed}
+    assert ranks[(id(_marked(run)), CrashComponent("controller-manager"))] >= 1
+    assert min(rank for rank, node, _ in placed if node is run.quiet[0]) == 0
