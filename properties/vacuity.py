@@ -11,7 +11,9 @@ budget never loses one. `vacuity(model, prop)` and `variant_vacuity(model)` answ
   model with a controller of your own could create anything, so then no resource requirement is judged vacuous;
 - the fault kinds with a budget (`faults:`);
 - whether the cluster can have a node at all (a scenario file without `topology.nodes` or Node
-  manifests has none): the properties about pods on nodes need one (`Needs.nodes`).
+  manifests has none): the properties about pods on nodes need one (`Needs.nodes`);
+- for the cycle properties `drains-complete` and `no-eviction-loop`: whether a drain can run and
+  whether anything can evict a pod (`kubeprop.properties.vacuity_cycles`).
 
 What a property needs is its `Needs` (`Property.needs`, or `BUILTIN_NEEDS` for the built-ins);
 what a variant needs is `VARIANT_NEEDS` (docs/variants.md lists both).
@@ -36,6 +38,7 @@ from kubeprop.model.state.cluster import ClusterModel
 from kubeprop.properties.invariants import workload_steps_succeed
 from kubeprop.properties.registry import Needs, Property, needs_problems
 from kubeprop.properties.vacuity_capacity import can_overcommit
+from kubeprop.properties.vacuity_cycles import cycle_vacuity
 from kubeprop.properties.workload_finish import workload_steps_finish
 
 __all__ = [
@@ -276,7 +279,8 @@ def nodes_possible(model: ClusterModel) -> bool:
 
 def needs_of(prop: Property) -> Needs:
     """What `prop` needs to be able to fail: its own declaration, else the built-in table's (a cycle
-    property, which declares nothing, needs nothing)."""
+    property declares nothing: `drains-complete` and `no-eviction-loop` are judged by
+    `vacuity_cycles.cycle_vacuity`, the others need nothing)."""
     declared: Needs | None = getattr(prop, "needs", None)
     return declared if declared is not None else BUILTIN_NEEDS.get(prop.name, Needs())
 
@@ -290,7 +294,7 @@ def vacuity(model: ClusterModel, prop: Property) -> str | None:
     if missing is None and prop == workload_steps_finish and not any(map(can_wait_for_ever, workload)):
         missing = ("no workload step can wait for ever (no drain or rolloutStatus without a timeout, no wait with "
                    "timeoutSeconds -1, no delete that waits for its object)")
-    return missing
+    return missing if missing is not None else cycle_vacuity(model, prop)
 
 
 def can_wait_for_ever(step: WorkloadStep) -> bool:

@@ -29,11 +29,19 @@ from kubeprop.model.api.manifests import (
     ManifestObject,
     Problem,
     Skipped,
+    StandIn,
     read_manifests,
 )
 from kubeprop.model.api.objects import ApiObject, is_stored_only, kind_info
 from kubeprop.model.api.rbac_authn import UserInfo
-from kubeprop.model.api.yamlsource import YamlDocument, YamlError, load_yaml_documents, read_text, stat_path
+from kubeprop.model.api.yamlsource import (
+    YamlDocument,
+    YamlError,
+    format_path,
+    load_yaml_documents,
+    read_text,
+    stat_path,
+)
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario import helm_hooks
@@ -54,7 +62,7 @@ from kubeprop.model.scenario.load_admission import admission_problems, merged, w
 from kubeprop.model.scenario.load_workload import MAX_OBJECTS as MAX_OBJECTS  # (re-exported: its old home)
 from kubeprop.model.scenario.load_workload import at_entries, too_many, workload_problems
 from kubeprop.model.scenario.load_workload import declared_count as declared_count  # (re-exported: its old home)
-from kubeprop.model.scenario.nodes import nodes_as_topology
+from kubeprop.model.scenario.nodes import node_manifest_problems, nodes_as_topology
 from kubeprop.model.scenario.schema import (
     PARAMETERS,
     SCENARIO_API_VERSION,
@@ -331,13 +339,15 @@ def _read_scenario_manifests(spec: ScenarioFile, name: str, where: str, base: Pa
         first = objects[max(MAX_OBJECTS - declared, 0)]  # the first object past the limit: where to cut
         problems.append(_problem(doc, ("manifests",), too_many(len(objects) + declared, what)
                                  + f"; the first object past the limit is at {first.file}:{first.line}", where))
-    if read.problems:
+    sent = with_stand_ins(objects, read.stand_ins, read.files)
+    nodes = _node_problems(spec, sent, doc, read.stand_ins)
+    if read.problems or nodes:
         # Each object on its own, as kubectl sends them: the ones that decoded go through the API server,
-        # so the file's validation errors (422) are reported with its decoding errors (`admission_problems`).
-        sent = with_stand_ins(objects, read.stand_ins, read.files)
+        # so the file's validation errors (422) are reported with its decoding errors and its Nodes'
+        # problems as topology (`admission_problems`; a Node with a problem is not sent, `_partial`).
         rejected = [] if over or decode_problems or problems else admission_problems(
             _partial(spec, name, where, sent, *code, doc), read.files, read.stand_ins)
-        problems += at_entries(merged(list(read.problems), rejected, read.files),
+        problems += at_entries(merged([*read.problems, *nodes], rejected, read.files),
                                {str(p): ("manifests", i) for i, p in enumerate(paths)}, doc)
     return objects, read.skipped, not over and not read.problems
 
@@ -357,13 +367,48 @@ def _partial(spec: ScenarioFile, name: str, where: str, objects: list[ManifestOb
              admission: tuple[AdmissionPlugin, ...], controllers: tuple[Any, ...],
              doc: YamlDocument | None) -> Scenario | None:
     """The scenario of the manifests' objects that decoded, to send them to the API server while
-    the others are reported (None when its Node manifests and topology conflict: that problem is
-    reported once the manifests decode)."""
+    the others are reported. A Node manifest with a problem as topology (`_node_problems`) is left
+    out — every Node manifest when the scenario declares `topology.nodes` too — and nothing else
+    with it: the API server's validation of an object does not look at the nodes (a pod's
+    `spec.nodeName` is not checked against them; scheduling comes later). None if the rest still
+    does not make a topology."""
+    conflict = _declared_nodes(spec, doc) is not None
+    names: set[str] = set()
+    kept = []
+    for m in objects:
+        if isinstance(m.obj, Node):
+            if conflict or node_manifest_problems(m) or m.obj.metadata.name in names:
+                continue
+            names.add(m.obj.metadata.name)
+        kept.append(m)
     try:
-        spec = _nodes_from_manifests(spec, objects, doc)
+        spec = _nodes_from_manifests(spec, kept, doc)
     except ScenarioError:
         return None
-    return Scenario(name, where, spec, tuple(objects), "", admission, controllers)
+    return Scenario(name, where, spec, tuple(kept), "", admission, controllers)
+
+
+def _node_problems(spec: ScenarioFile, objects: list[ManifestObject], doc: YamlDocument | None,
+                   stand_ins: Iterable[StandIn]) -> list[Problem]:
+    """The problems of the manifests' Nodes as the topology (`nodes.nodes_as_topology`: a size it
+    cannot hold, a duplicate name, `topology.nodes` declared too), checked on the Nodes that
+    decoded and on the stand-ins of those that did not, so that they come with the decoding
+    problems. Each resource is checked on its own, so a stand-in's problem is dropped only when it
+    is about a field the stand-in left out or one above it (`status.allocatable` missing because
+    its only entry did not decode), not about a sibling (`pods: "-5"` beside a bad `memory`)."""
+    _, problems = nodes_as_topology(spec, tuple(objects), _declared_nodes(spec, doc))
+    left_out = {(s.obj.file, s.obj.line): [format_path(f) for f in s.fields] for s in stand_ins}
+
+    def covered(problem: Problem) -> bool:
+        return any(field == problem.field or field.startswith(problem.field + ".")
+                   for field in left_out.get((problem.file, problem.line), ()))
+
+    return [p for p in problems if not covered(p)]
+
+
+def _declared_nodes(spec: ScenarioFile, doc: YamlDocument | None) -> tuple[str, int] | None:
+    """Where the scenario file declares `topology.nodes` (file, line), or None."""
+    return (doc.file, doc.line_of(("topology", "nodes"))) if doc is not None and spec.topology.nodes else None
 
 
 def _boolean_words(spec: ScenarioFile, doc: YamlDocument | None) -> list[Problem]:
@@ -394,10 +439,8 @@ def _nodes_from_manifests(spec: ScenarioFile, objects: list[ManifestObject], doc
                           ) -> ScenarioFile:
     """Node manifests become the topology (`kubeprop.model.scenario.nodes`); the scenario's own
     `topology.nodes` may not be given too."""
-    declared = None
-    if doc is not None and spec.topology.nodes:
-        declared = (doc.file, doc.line_of(("topology", "nodes")))
-    elif doc is None and any(isinstance(m.obj, Node) for m in objects):
+    declared = _declared_nodes(spec, doc)
+    if doc is None and any(isinstance(m.obj, Node) for m in objects):
         spec = evolve(spec, topology=TopologyDecl())  # a bare folder's Nodes replace the default nodes
     spec, problems = nodes_as_topology(spec, tuple(objects), declared)
     if problems:

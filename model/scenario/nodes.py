@@ -43,7 +43,7 @@ from kubeprop.model.scenario.checks import node_resource_problem
 from kubeprop.model.scenario.schema import NodeDecl, ScenarioFile
 
 __all__ = ["EPHEMERAL_STORAGE", "ephemeral_storage_note", "manifest_nodes", "no_nodes_note", "node_decl",
-           "nodes_as_topology"]
+           "node_manifest_problems", "nodes_as_topology"]
 
 EPHEMERAL_STORAGE = "ephemeral-storage"
 
@@ -134,26 +134,34 @@ def nodes_as_topology(spec: ScenarioFile, objects: tuple[ManifestObject, ...], d
         return spec, [Problem(file, line, "topology.nodes",
                                        f"nodes are declared here and as Node manifests ({listed}); declare them in "
                                        "one place: remove topology.nodes or the Node manifests")]
-    problems = [Problem(m.file, m.line, "status.allocatable",
-                        f"Node {m.obj.metadata.name}: needs status.allocatable or status.capacity (cpu, memory, "
-                        "pods): a node of the topology needs a size")
-                for m in nodes if isinstance(m.obj, Node) and not (m.obj.status.allocatable or m.obj.status.capacity)]
-    for m in nodes:
-        status = m.obj.status if isinstance(m.obj, Node) else None
-        for section, values in (("capacity", status.capacity if status else {}),
-                                ("allocatable", status.allocatable if status else {})):
-            for resource, quantity in values.items():
-                problem = node_resource_problem(resource, quantity)
-                if problem is not None:
-                    problems.append(Problem(m.file, m.line, f"status.{section}.{resource}",
-                                            f"Node {m.obj.metadata.name}: {problem}"))
+    problems = [p for m in nodes for p in node_manifest_problems(m)]
     seen: set[str] = set()
     for m in nodes:
         if m.obj.metadata.name in seen:
-            problems.append(Problem(m.file, m.line, "metadata.name", f"duplicate Node {m.obj.metadata.name!r}"))
+            problems.append(m.problem(("metadata", "name"), f"duplicate Node {m.obj.metadata.name!r}"))
         seen.add(m.obj.metadata.name)
     decls = tuple(node_decl(m.obj) for m in nodes if isinstance(m.obj, Node))
     return evolve(spec, topology=evolve(spec.topology, nodes=decls)), problems
+
+
+def node_manifest_problems(m: ManifestObject) -> list[Problem]:
+    """A Node manifest's own problems as a topology node, each at its field's line: no size
+    (neither status.allocatable nor status.capacity), or a size the scheduler cannot hold
+    (`checks.node_resource_problem`: a negative or fractional count, …). Every resource is checked
+    on its own, so all of them are reported at once."""
+    if not isinstance(m.obj, Node):
+        return []
+    status, name = m.obj.status, m.obj.metadata.name
+    if not (status.allocatable or status.capacity):
+        return [m.problem(("status", "allocatable"), f"Node {name}: needs status.allocatable or status.capacity "
+                          "(cpu, memory, pods): a node of the topology needs a size")]
+    problems = []
+    for section, values in (("capacity", status.capacity), ("allocatable", status.allocatable)):
+        for resource, quantity in values.items():
+            problem = node_resource_problem(resource, quantity)
+            if problem is not None:
+                problems.append(m.problem(("status", section, resource), f"Node {name}: {problem}"))
+    return problems
 
 
 def manifest_nodes(objects: tuple[ManifestObject, ...]) -> dict[str, ManifestObject]:

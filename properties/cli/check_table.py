@@ -40,6 +40,12 @@ from kubeprop.properties.vacuity import vacuous_properties, variant_vacuity
 
 CHECKS_CONVERGENCE = {name: True for name in ENGINES}
 
+ONE_SCHEDULE = frozenset({"lasso"})
+"""Engines whose `exhausted` is not a complete search: the fair lasso runs every seed it reaches but
+only one schedule after each `Quiesce` (`kubeprop.properties.explore.lasso`, strategy `fair`), so
+its "held" is `held (bounded)`; `lasso-exhaustive` explores every post-`Quiesce` interleaving and
+may say `held (exhaustive)` (docs/properties.md, "What a verdict says")."""
+
 
 @attrs.frozen
 class CheckRun:
@@ -110,7 +116,7 @@ def _cell(report: CheckReport, prop: Property, vacuous: bool) -> str:
         return "not checked"
     if never_judged(report, prop):  # no run ended where it is judged: nothing is claimed
         return NEVER_JUDGED
-    return "held (exhaustive)" if report.complete else "held (bounded)"
+    return "held (exhaustive)" if report.complete and report.engine not in ONE_SCHEDULE else "held (bounded)"
 
 
 def _no_settle(report: CheckReport) -> bool:

@@ -176,7 +176,7 @@ def test_node_manifests_and_usage_are_bounded_too(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(tmp_path)
     [problem] = info.value.problems
-    assert (problem.field, problem.line) == ("status.allocatable.cpu", 1)
+    assert (problem.field, problem.line) == ("status.allocatable.cpu", 4)  # its field's line (trial 22; was the Node's)
     assert problem.message == "Node big: must be at most 9223372036854775807m (the scheduler's int64), got 10e15"
     source = DATA / "hpa" / "linear.yaml"
     path = source.parent / f".usage-{tmp_path.name}.yaml"
