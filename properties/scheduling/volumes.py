@@ -18,11 +18,12 @@ ReadWriteOncePod access mode"): at most one pod per such claim (`StoredVolumes.c
 `kubeprop schedule` reads the scenario as given, before any controller ran: a StatefulSet pod's
 missing claims are created as its controller would, before the pod (`_with_claims`); the claims
 the PV controller binds at once are taken as bound (`_Bound`: the scheduler waits for that), an
-Immediate claim the cluster's own provisioner serves to the volume it would create (in the zone
-csi-provisioner would pick); an Immediate claim left unbound that no provisioner serves stays so
-(`_never_bound`), and its pod is refused every node; a pod whose claims the plug-in refuses for a
-while only (an Immediate claim another provisioner will serve, wherever its volume lands) is left
-to the caller to name
+Immediate claim a provisioner the model runs serves (the cluster class's, or that of a class the
+scenario ships: `kubeprop check`'s rule, `kubeprop.model.cluster.provisioner`) to the volume it
+would create (in the zone csi-provisioner would pick: `provisioner.volume_for_choice`, the model's
+own function); an Immediate claim left unbound that no provisioner serves stays so
+(`_never_bound`), and its pod is refused every node; a pod whose claims the plug-in still refuses
+for a while only is left to the caller to name
 (`ScenarioVolumes.unsettled`), its claims ignored. Pending pods that share a ReadWriteOncePod claim
 no bound pod uses: the first in key order may take it, the others are refused (model choice: which
 one wins is the scheduling queue's order; at most one of them is placed either way).
@@ -40,12 +41,14 @@ from kubeprop.model.api.objects import ApiObject, Node, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.api.storage import (
-    NOT_SUPPORTED_PROVISIONER,
+    CSI_DRIVERS,
+    CSIDriver,
     StorageClass,
     claim_class,
     cluster_storage_class,
     find_storage_class,
     is_delay_binding,
+    provisioner_choice,
 )
 from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
 from kubeprop.model.api.store import Store
@@ -186,14 +189,28 @@ class _Bound:
 
 def _provisioned(view: ObjectView, claim: PersistentVolumeClaim, classes: Sequence[ApiObject],
                  builtin: StorageClass | None, cluster_class: str) -> PersistentVolume | None:
-    """The volume the cluster's provisioner creates for the unbound Immediate `claim`, if it serves
-    the claim's class and provisions without a selected node (`kubeprop.model.cluster.provisioner`)."""
+    """The volume a provisioner the model runs creates for the unbound Immediate `claim`
+    (`_provisions_unselected`), as `kubeprop check`'s provisioner creates it
+    (`provisioner.volume_for_choice`, the claim's class's CSIDriver object read as there): for a
+    `zonal` or CSI driver's class, in the zone csi-provisioner picks by the claim's name
+    (`provisioner_topology.immediate_zone`); None when none would."""
     cls = find_storage_class(classes, builtin, claim_class(claim.spec.storage_class_name))
-    if builtin is None or cls is None or cls.provisioner != builtin.provisioner \
-            or not provisions_without_node(builtin.provisioner):
+    if cls is None or not _provisions_unselected(claim, cls, cluster_class):
         return None
     nodes = [n for n in view.list("nodes") if isinstance(n, Node)]
-    return volume_for_choice(cluster_class, nodes, claim, cls)
+    driver = view.get(ObjectKey(CSI_DRIVERS, "", cls.provisioner))
+    return volume_for_choice(cluster_class, nodes, claim, cls, driver if isinstance(driver, CSIDriver) else None)
+
+
+def _provisions_unselected(claim: PersistentVolumeClaim, cls: StorageClass, cluster_class: str) -> bool:
+    """Whether the model's provisioners provision `claim` of class `cls` with no selected node, as
+    `provisioner.wanted` decides for an Immediate claim: its class's provisioner is one the model
+    runs (`storage.provisioner_choice`: the cluster class's, and that of any class the scenario
+    ships, taken as a CSI driver the user installed; not `kubernetes.io/no-provisioner`), it
+    provisions without a node (`provisioner.provisions_without_node`: not rancher.io/local-path),
+    and the claim has no `selector` (which every provisioner refuses)."""
+    return claim.spec.selector is None and provisioner_choice(cls.provisioner, cluster_class) is not None \
+        and provisions_without_node(cls.provisioner)
 
 
 def _key(obj: ApiObject) -> ObjectKey:
@@ -369,10 +386,10 @@ def _never_bound(view: ObjectView, pod: Pod, cluster_class: str) -> bool:
     """Whether every claim of `pod` that keeps the PreFilter refusing it (not bound, Immediate, once
     the PV controller has bound what it can: `_Bound`) stays so: no provisioner serves it (no
     class, a missing one, or `kubernetes.io/no-provisioner`), or it is pre-bound by `volumeName`
-    (a pre-bound claim is never provisioned), or the cluster's provisioner serves it but never
-    without a selected node (rancher.io/local-path); the PV controller leaves it Pending ("no persistent
-    volumes available for this claim"), so the scheduler refuses the pod until someone creates a
-    volume."""
+    (a pre-bound claim is never provisioned), or its provisioner never provisions it without a
+    selected node (rancher.io/local-path) or with a `selector` (`_provisions_unselected`); the PV
+    controller leaves it Pending ("no persistent volumes available for this claim"), so the
+    scheduler refuses the pod until someone creates a volume."""
     classes, builtin = list(view.list(STORAGE_CLASSES)), cluster_storage_class(cluster_class)
     for name in claim_names(pod):
         claim = view.get(ObjectKey(CLAIMS, pod.metadata.namespace, name))
@@ -380,8 +397,6 @@ def _never_bound(view: ObjectView, pod: Pod, cluster_class: str) -> bool:
             continue
         class_name = claim_class(claim.spec.storage_class_name)
         found = find_storage_class(classes, builtin, class_name) if class_name else None
-        if found is not None and found.provisioner not in ("", NOT_SUPPORTED_PROVISIONER) and (
-                builtin is None or found.provisioner != builtin.provisioner
-                or provisions_without_node(builtin.provisioner)):
+        if found is not None and _provisions_unselected(claim, found, cluster_class):
             return False
     return True
