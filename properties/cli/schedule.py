@@ -76,14 +76,23 @@ class BadInput(UsageError, ValueError):
 
 
 def _scale(values: Sequence[str]) -> dict[str, int]:
+    """--scale's values by workload name; BadInput naming every bad one, and every workload given
+    twice (which value is meant is not for kubeprop to guess)."""
     out: dict[str, int] = {}
+    problems: list[str] = []
     for value in values:
         name, sep, count = value.partition("=")
         replicas = parse_int(count) if count.isascii() and count.isdigit() else None
         if not sep or not name or replicas is None or replicas > MAX_PODS:
-            raise BadInput(f"--scale {value!r}: expected WORKLOAD=N with N a whole number from 0 to {MAX_PODS} "
-                           "(ASCII digits), e.g. feastflow-backend=5")
-        out[name] = replicas
+            problems.append(f"--scale {value!r}: expected WORKLOAD=N with N a whole number from 0 to {MAX_PODS} "
+                            "(ASCII digits), e.g. feastflow-backend=5")
+        elif name in out:
+            problems.append(f"--scale {name}={replicas}: {name} is already scaled to {out[name]} by an earlier "
+                            "--scale; give each workload once")
+        else:
+            out[name] = replicas
+    if problems:
+        raise BadInput("\n".join(problems))
     return out
 
 
