@@ -229,6 +229,9 @@ class ScenarioVolumes:
     checks: FrozenMap[str, PodVolumes] = EMPTY
     unsettled: FrozenMap[str, str] = EMPTY
     cluster_class: str = ""
+    drivers: FrozenMap[str, CSIDriver] = EMPTY
+    """The scenario's CSIDriver objects by name (a driver with `attachRequired: false` makes volumes
+    without topology: `provisioner.volume_for_choice`)."""
 
     def problem_volumes(self, nodes: Sequence[Node]) -> FrozenMap[str, FrozenMap[str, str]]:
         """The refusals of every judged pod on `nodes`, as `Problem.volumes` holds them."""
@@ -254,7 +257,7 @@ class ScenarioVolumes:
             if len(pods) > 1:
                 claim, check = claims[name]
                 out.append(SharedClaim(f"the claim {name[0]}/{name[1]} (one volume for all its pods)", tuple(pods),
-                                       _reach(claim, check, nodes, self.cluster_class)))
+                                       _reach(claim, check, nodes, self.cluster_class, self.drivers)))
         return tuple(out)
 
     def reserve(self, checks: Mapping[str, VolumeCheck], key: str, node: Node) -> Mapping[str, VolumeCheck]:
@@ -264,8 +267,8 @@ class ScenarioVolumes:
         makes for that selected node (`_volume_for`) — so a pod sharing the claim goes where that
         volume reaches. Upstream the assume cache first holds such a pod to the node itself
         (`kubeprop.model.scheduler.volumeassume`) until the binding lands and the claim's update
-        retries it against the volume: where it ends up is where the volume reaches. A claim another
-        provisioner serves stays as it was (the model does not say where its volume goes)."""
+        retries it against the volume: where it ends up is where the volume reaches. A claim no
+        provisioner serves stays as it was."""
         found = checks.get(key)
         if not isinstance(found, PodVolumes) or found.prefilter is not None or not found.to_bind:
             return checks
@@ -273,7 +276,7 @@ class ScenarioVolumes:
         made = {(c.metadata.namespace, c.metadata.name): evolve(v, spec=evolve(v.spec, claim_ref=claim_ref(c)))
                 for c, v in pairs}
         for claim in claims:
-            volume = _volume_for(claim, found, node, self.cluster_class)
+            volume = _volume_for(claim, found, node, self.cluster_class, self.drivers)
             if volume is not None:
                 made[(claim.metadata.namespace, claim.metadata.name)] = volume
         out = dict(checks)
@@ -289,30 +292,32 @@ class ScenarioVolumes:
         return out
 
 
-def _volume_for(claim: PersistentVolumeClaim, check: PodVolumes, node: Node, cluster_class: str
-                ) -> PersistentVolume | None:
-    """The volume the cluster's provisioner makes for `claim` with `node` selected
-    (`provisioner.volume_for_choice`), or None when another provisioner serves its class."""
+def _volume_for(claim: PersistentVolumeClaim, check: PodVolumes, node: Node, cluster_class: str,
+                drivers: Mapping[str, CSIDriver]) -> PersistentVolume | None:
+    """The volume a provisioner the model runs makes for `claim` with `node` selected, as `kubeprop
+    check`'s does (`storage.provisioner_choice`, `provisioner.volume_for_choice`: a class the
+    scenario ships is served by its CSI driver, in the selected node's zone), or None when no
+    provisioner serves its class or the claim has a `selector`."""
     cls = find_storage_class(check.classes, check.builtin, claim_class(claim.spec.storage_class_name))
-    if check.builtin is None or cls is None or cls.provisioner != check.builtin.provisioner:
+    if cls is None or claim.spec.selector is not None or provisioner_choice(cls.provisioner, cluster_class) is None:
         return None
     selected = claim.metadata.annotations.set(ANN_SELECTED_NODE, node.metadata.name)
     chosen = evolve(claim, metadata=evolve(claim.metadata, annotations=selected))
-    return volume_for_choice(cluster_class, [node], chosen, cls)
+    return volume_for_choice(cluster_class, [node], chosen, cls, drivers.get(cls.provisioner))
 
 
-def _reach(claim: PersistentVolumeClaim, check: PodVolumes, nodes: Sequence[Node], cluster_class: str
-           ) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
+def _reach(claim: PersistentVolumeClaim, check: PodVolumes, nodes: Sequence[Node], cluster_class: str,
+           drivers: Mapping[str, CSIDriver]) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
     """For each node the claim's first pod may be assumed onto, the nodes the claim's one volume
     then reaches, anchors grouped by reach: the free volume FindPodVolumes matches there (a static
     binding), else the volume the cluster's provisioner makes for that selected node
-    (`provisioner.volume_for_choice`); every node where another provisioner would serve it (the model
-    does not say where its volumes go)."""
+    (`provisioner.volume_for_choice`, a shipped class's CSI driver included); every node where no
+    provisioner serves it (its pods are refused there by the Filter anyway)."""
     everywhere = frozenset(n.metadata.name for n in nodes)
     groups: dict[frozenset[str], set[str]] = {}
     for node in nodes:
         volume = find_best_match(claim, check.volumes, True, fits_node=lambda v, n=node: node_affinity_matches(v, n)) \
-            or _volume_for(claim, check, node, cluster_class)
+            or _volume_for(claim, check, node, cluster_class, drivers)
         reach = everywhere if volume is None else frozenset(
             n.metadata.name for n in nodes if node_affinity_matches(volume, n))
         groups.setdefault(reach, set()).add(node.metadata.name)
@@ -344,7 +349,8 @@ def scenario_volumes(store: Store, pods: Iterable[Pod], cluster_class: str, api:
             checks[pod_key(pod)] = found
         else:
             unsettled[pod_key(pod)] = found.prefilter
-    return ScenarioVolumes(FrozenMap(checks), FrozenMap(unsettled), cluster_class)
+    drivers = {d.metadata.name: d for d in view.list(CSI_DRIVERS) if isinstance(d, CSIDriver)}
+    return ScenarioVolumes(FrozenMap(checks), FrozenMap(unsettled), cluster_class, FrozenMap(drivers))
 
 
 def _read_write_once_pod_users(view: ObjectView) -> dict[tuple[str, str], str]:

@@ -127,6 +127,15 @@ def test_an_immediate_volume_in_a_full_zone_is_a_finding(capsys: pytest.CaptureF
     assert "volume node affinity conflict" in out
 
 
+def test_a_shared_wffc_claim_of_a_shipped_class_gets_one_zonal_volume(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two replicas share a WaitForFirstConsumer claim of an ebs.csi.aws.com class: its one volume is
+    provisioned in the zone of the node the first is assumed onto (as `kubeprop check`'s provisioner
+    makes it), and neither zone's one node holds both (before: "reaches every node", feasible)."""
+    code, out = _run(capsys, "wffc_shared_csi", DATA / "wffc-shared-csi")
+    assert code == 1
+    assert "the claim default/data (one volume for all its pods) rules out the rest" in out
+
+
 @pytest.mark.parametrize(("argv", "needle"), [
     (["--scale", "web=3", "--scale", "web=4"], "--scale web=4: web is already scaled to 3 by an earlier --scale"),
     (["--scale", "web=3", "--scale", "default/web=4"],
