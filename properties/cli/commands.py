@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kubeprop.counterexamples.check_bounds import DEFAULT_BUDGET
 from kubeprop.properties.cli.check_args import add_reduction_argument
-from kubeprop.properties.cli.flagtypes import input_path, int_in, module_name, output_path, seconds
+from kubeprop.properties.cli.flagtypes import input_path, int_in, module_name, output_path, rlimit_flag, seconds
 from kubeprop.properties.cli.schedule_progress import PROGRESS_MODES
 
 GATE_DESCRIPTION = """`kubeprop gate`: the CI gate. Fails closed.
@@ -127,7 +127,7 @@ def schedule_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--remove", nargs="+", default=[], metavar="NODE",
                    help="delete the Node objects: they leave the snapshot with their topology domains, their pods "
                         "are deleted (a controller's come back pending)")
-    p.add_argument("--rlimit", type=int_in(-(2**63), 2**63 - 1), default=DEFAULT_RLIMIT, metavar="N",
+    p.add_argument("--rlimit", type=rlimit_flag, default=DEFAULT_RLIMIT, metavar="N",
                    help=f"Z3 resource units per check (deterministic budget; default {DEFAULT_RLIMIT})")
     p.add_argument("--budget", type=seconds, metavar="SECONDS",
                    help="wall-clock seconds for the whole run, from the process's start, loading included (default: "

@@ -19,8 +19,8 @@ from kubeprop.counterexamples.check_bounds import MAX_DEPTH, MAX_STATES
 from kubeprop.counterexamples.module_names import module_name_problem
 from kubeprop.counterexamples.output import OutputError, check_output_folder
 
-__all__ = ["MAX_SECONDS", "ascii_int", "depth_bound", "input_path", "int_in", "module_name", "output_folder",
-           "output_path", "parse_int", "seconds", "state_bound"]
+__all__ = ["MAX_SECONDS", "RLIMIT_MAX", "ascii_int", "depth_bound", "input_path", "int_in", "module_name",
+           "output_folder", "output_path", "parse_int", "rlimit_flag", "seconds", "state_bound"]
 
 MAX_SECONDS = 10_000_000.0
 """The largest budget in seconds a flag accepts (about 115 days)."""
@@ -52,6 +52,20 @@ def int_in(minimum: int, maximum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(str(err)) from None
     parse.__name__ = "integer"
     return parse
+
+
+RLIMIT_MAX = 2**63 - 1
+"""The largest `kubeprop schedule --rlimit` taken (a 64-bit count: larger ones are no budget anyway)."""
+
+
+def rlimit_flag(text: str) -> int:
+    """argparse `type=` of `--rlimit`: a whole number (a zero or negative one is refused by
+    `kubeprop schedule` (`schedule.run_schedule`), naming the value), at most `RLIMIT_MAX`."""
+    value = parse_int(text)
+    if value is None or value > RLIMIT_MAX:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number of Z3 resource units up to "
+                                         f"{RLIMIT_MAX:,} (ASCII digits), got {text!r}")
+    return value
 
 
 depth_bound = int_in(1, MAX_DEPTH)

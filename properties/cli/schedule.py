@@ -4,7 +4,8 @@ Steps: the scenario's desired pods (`scheduling_workloads.desired_pods`, `--scal
 its nodes; `--remove` deletes Nodes and `--drain` drains them as `kubectl drain` does
 (`properties/scheduling/drain.py`: a drained node stays, cordoned, and still counts for
 topology spreading); one Z3 solver (`scheduling_solver`) answers "every pod at once", then,
-incrementally under assumptions, the same with every set of `--fail-nodes K` further nodes lost;
+incrementally under assumptions, the same with every set of `--fail-nodes K` further nodes lost
+(a set losing bound pods on a solver of its own, `_what_if`);
 and the default scheduler's one-at-a-time result (`greedy`, on the same nodes, the drained ones
 included) is compared with Z3's joint answer. Pods naming a scheduler the scenario does not run
 (`kubeprop.model.scheduler.served`: upstream only a scheduler with a profile of that name takes
@@ -76,14 +77,23 @@ class BadInput(UsageError, ValueError):
 
 
 def _scale(values: Sequence[str]) -> dict[str, int]:
+    """--scale's values by workload name; BadInput naming every bad one, and every workload given
+    twice (which value is meant is not for kubeprop to guess)."""
     out: dict[str, int] = {}
+    problems: list[str] = []
     for value in values:
         name, sep, count = value.partition("=")
         replicas = parse_int(count) if count.isascii() and count.isdigit() else None
         if not sep or not name or replicas is None or replicas > MAX_PODS:
-            raise BadInput(f"--scale {value!r}: expected WORKLOAD=N with N a whole number from 0 to {MAX_PODS} "
-                           "(ASCII digits), e.g. feastflow-backend=5")
-        out[name] = replicas
+            problems.append(f"--scale {value!r}: expected WORKLOAD=N with N a whole number from 0 to {MAX_PODS} "
+                            "(ASCII digits), e.g. feastflow-backend=5")
+        elif name in out:
+            problems.append(f"--scale {name}={replicas}: {name} is already scaled to {out[name]} by an earlier "
+                            "--scale; give each workload once")
+        else:
+            out[name] = replicas
+    if problems:
+        raise BadInput("\n".join(problems))
     return out
 
 
@@ -150,18 +160,32 @@ def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome, vol
     return True
 
 
+def _what_if(solver: SchedulingSolver, combo: tuple[str, ...], minimise: bool
+             ) -> tuple[SchedulingSolver, Outcome, tuple[str, ...]]:
+    """One what-if: `combo` lost, as Nodes deleted. On the shared solver (its down literals) when no
+    pod is bound to a lost node; otherwise on the problem with those nodes removed (`drain.remove`,
+    as `--remove`): the pods bound there are deleted with them (podgc gcOrphaned) and count no more
+    for spreading or (anti-)affinity, which down literals do not express. (The solver asked, its
+    outcome, the nodes its explanation takes as down)."""
+    lost = set(combo)
+    if not any(ni.pods for ni in solver.problem.nodes if ni.name in lost):
+        return solver, solver.check(combo, minimise=minimise), combo
+    removed = SchedulingSolver(remove_nodes(solver.problem, combo).problem, solver.rlimit, deadline=solver.deadline)
+    return removed, removed.check(minimise=minimise), ()
+
+
 def _what_ifs(out: TextIO, solver: SchedulingSolver, drain: Sequence[str], k: int, deadline: Deadline,
               found: list[bool]) -> tuple[int, int]:
-    """Try every set of `k` more nodes lost (Node deleted: `SchedulingSolver.check`'s down nodes),
-    among those neither drained nor removed; (breaking sets, unknown sets). A breaking set is
-    recorded in `found` as soon as it is printed (a budget that ends the what-ifs keeps it)."""
+    """Try every set of `k` more nodes lost (Node deleted: `_what_if`), among those neither drained
+    nor removed; (breaking sets, unknown sets). A breaking set is recorded in `found` as soon as it
+    is printed (a budget that ends the what-ifs keeps it)."""
     live = [ni.name for ni in solver.problem.nodes if ni.name not in drain]
     broken = unknown = tried = 0
     total = math.comb(len(live), k)
     for combo in itertools.combinations(live, k):
         tried += 1
         deadline.enter(f"what-if {tried} of {total} (losing {', '.join(combo)})")
-        outcome = solver.check(combo, minimise=broken < EXPLAINED_WHAT_IFS)
+        asked, outcome, down = _what_if(solver, combo, broken < EXPLAINED_WHAT_IFS)
         if outcome.status == "unknown":
             unknown += 1
             _unknown(out, outcome, solver.rlimit, f"losing {', '.join(combo)}")
@@ -169,7 +193,10 @@ def _what_ifs(out: TextIO, solver: SchedulingSolver, drain: Sequence[str], k: in
             broken += 1
             found.append(True)
             if broken <= EXPLAINED_WHAT_IFS:
-                _infeasible(out, solver, outcome, combo, f"after losing {', '.join(combo)}")
+                _infeasible(out, asked, outcome, down, f"after losing {', '.join(combo)}")
+                if asked is not solver:
+                    out.writelines(f"  - {name} is down (what-if: its Node deleted, with the pods bound there)\n"
+                                   for name in combo)
             else:
                 out.write(f"INFEASIBLE after losing {', '.join(combo)}\n")
     out.write(f"What-if: {tried} set(s) of {k} node(s) tried, {broken} break it, {unknown} unknown.\n")

@@ -9,7 +9,10 @@ The two differ in what the scheduler sees afterwards, and that decides topology 
   present). `drain.go` / `filters.go` (GetPodsForDeletion) evict the node's pods except mirror pods
   and DaemonSet pods (`--ignore-daemonsets`); a pod without a controller needs `--force` and is
   gone for good, a controller's pod comes back Pending (its replacement, modelled as the same pod
-  unbound). The Node **stays** in the scheduler's snapshot: NodeUnschedulable
+  unbound). A DaemonSet's pending pod made for a drained node stays too: its daemon tolerations
+  include `node.kubernetes.io/unschedulable:NoSchedule`, so it is still placed there
+  (`NodeChange.staying` names it; `kubectl drain` needs `--ignore-daemonsets` for it). The Node
+  **stays** in the scheduler's snapshot: NodeUnschedulable
   (`pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.go`) keeps pods off it
   unless they tolerate the taint, and PodTopologySpread still counts it as a domain with the pods
   left there (`podtopologyspread/common.go` matchNodeInclusionPolicies consults only
@@ -59,7 +62,10 @@ class NodeChange:
     deleted: tuple[Pod, ...] = ()
     """Pods gone for good (no controller, or a DaemonSet's on a deleted Node)."""
     staying: tuple[Pod, ...] = ()
-    """Pods a drain leaves on the node (mirror and DaemonSet pods)."""
+    """Pods a drain leaves on the node (mirror and DaemonSet pods), the pending daemon pods made for
+    it included: in the cluster being drained they run there, `kubectl drain --ignore-daemonsets`
+    leaves them, and they stay pending here, to be placed on the cordoned node their daemon
+    tolerations let them keep (`daemonset_util.DAEMON_TOLERATIONS`)."""
 
 
 def cordoned(node: Node) -> Node:
@@ -111,6 +117,7 @@ def drain(problem: Problem, names: Sequence[str]) -> NodeChange:
         evicted.extend(out)
         staying.extend(kept)
     again, deleted = _split(evicted)
+    staying.extend(p for p in problem.pending if _daemon_pod_for(p, chosen))
     return NodeChange(attrs.evolve(problem, nodes=tuple(nodes), pending=(*problem.pending, *again)),
                       tuple(sorted(chosen)), tuple(again), tuple(deleted), tuple(staying))
 

@@ -42,6 +42,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 from kubeprop.model.api.pod import Pod
+from kubeprop.model.controllers.daemonset_util import target_node_name
 from kubeprop.model.scheduler.affinity import AffinityTerm
 from kubeprop.model.scheduler.decide import NodeInfo, pod_key
 from kubeprop.model.scheduler.filters import find_untolerated_taint, host_ports
@@ -54,6 +55,7 @@ from kubeprop.properties.scheduling.encode_records import (
     Domain,
     Encoding,
     EncodingTooLarge,
+    FewDomains,
     Problem,
     SharedClaim,
     Track,
@@ -67,8 +69,8 @@ from kubeprop.properties.scheduling.spread_order import (
 )
 
 __all__ = [
-    "STATIC_FILTERS", "Domain", "Encoding", "EncodingTooLarge", "Problem", "SharedClaim", "Track", "encode",
-    "static_reason",
+    "STATIC_FILTERS", "Domain", "Encoding", "EncodingTooLarge", "FewDomains", "Problem", "SharedClaim", "Track",
+    "encode", "static_reason",
 ]
 
 STATIC_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts")
@@ -203,17 +205,43 @@ def _on_node(enc: Encoding) -> list[list[int]]:
 
 def _placement(enc: Encoding) -> None:
     """Each pending pod on exactly one node while its tracking literal holds, on none otherwise:
-    one pseudo-boolean `x_1 + … + x_n + ¬place = 1` per pod; a down node holds none."""
+    one pseudo-boolean `x_1 + … + x_n + ¬place = 1` per pod; a down node holds none. A DaemonSet's
+    pod made for node j (`_daemon_node`) is required only while j is up: `¬down_j => (…)`, so
+    losing j (a what-if) takes its daemon pod with it, as deleting the Node does (`drain.remove`)."""
+    names = {ni.name: j for j, ni in enumerate(enc.problem.nodes)}
+    guarded: list[tuple[int, str, list[str]]] = []
     for i, row in enumerate(enc.candidates):
-        lit = _track(enc, f"place{i}", Track("place", (i,)))
+        target = _daemon_node(enc.problem.pending[i], names)
+        lit = _track(enc, f"place{i}", Track("place", (i,), () if target is None else (target,)))
         xs = [enc.var(i, j) for j in row]
         enc.spend(len(xs) + 1)
-        enc.lines.append(f"(assert ((_ pbeq 1{' 1' * (len(xs) + 1)}) {' '.join(xs)} (not {lit})))")
+        term = f"((_ pbeq 1{' 1' * (len(xs) + 1)}) {' '.join(xs)} (not {lit}))"
+        if target is None:
+            enc.lines.append(f"(assert {term})")
+        else:
+            guarded.append((target, term, [enc.var(i, j) for j in row if j != target]))
     for j, pods in enumerate(_on_node(enc)):
         lit = _track(enc, f"down{j}", Track("down", nodes=(j,)))
         if pods:
             enc.spend(len(pods))
             enc.lines.append(f"(assert (=> {lit} (not {_or(enc.var(i, j) for i in pods)})))")
+    for j, term, elsewhere in guarded:
+        enc.lines.append(f"(assert (=> (not down{j}) {term}))")
+        if elsewhere:  # a daemon pod fits its own node only (matchFields); should it fit others, not there either
+            enc.lines.append(f"(assert (=> down{j} (not {_or(elsewhere)})))")
+
+
+def _daemon_node(pod: Pod, nodes: dict[str, int]) -> int | None:
+    """The index of the node a DaemonSet made `pod` for (GetTargetNodeName, `daemonset_util.
+    target_node_name`), None for any other pod. Upstream the DaemonSet controller makes daemon pods
+    only for the nodes in its lister (`pkg/controller/daemon/daemon_controller.go` syncNodes) and the
+    pod garbage collector deletes the pods of a Node that is gone (`pkg/controller/podgc/
+    gc_controller.go` gcOrphaned): a lost node's daemon pod is not one to place."""
+    ref = pod.metadata.controller_ref()
+    if ref is None or ref.kind != "DaemonSet":
+        return None
+    target = target_node_name(pod)
+    return None if target is None else nodes.get(target)
 
 
 def _resources(enc: Encoding) -> None:
@@ -289,8 +317,10 @@ def _spread(enc: Encoding, in_series: set[int]) -> list[tuple[object, ...]]:
         closed = tuple(Domain(c.topology_key, d, tuple(nodes), terms[d][0], _policies(c))
                        for d, nodes in sorted(domains.items()) if not terms[d][1]
                        and not any(j in enc.cand_sets[i] for i in members for j in nodes))
-        lit = _track(enc, f"spread{len(enc.tracks)}",
-                     Track("spread", tuple(members), detail=_render_spread(c, _owner(enc, pod)), closed=closed))
+        few = FewDomains(c.topology_key, c.max_skew, c.min_domains, tuple(
+            (d, tuple(nodes)) for d, nodes in sorted(domains.items()))) if c.min_domains > 1 else None
+        lit = _track(enc, f"spread{len(enc.tracks)}", Track(
+            "spread", tuple(members), detail=_render_spread(c, _owner(enc, pod)), closed=closed, few=few))
         alive = {d: f"(not (and {' '.join(f'down{j}' for j in nodes)}))" if len(nodes) > 1 else f"(not down{nodes[0]})"
                  for d, nodes in domains.items()}
         if ordered:
@@ -388,18 +418,23 @@ def _anti_term(enc: Encoding, i: int, t_index: int, term: AffinityTerm) -> None:
 
 
 def _existing_anti(enc: Encoding, i: int, pod: Pod) -> None:
-    """Bound pods whose required anti-affinity terms match `pod` keep it out of their domains."""
+    """Bound pods whose required anti-affinity terms match `pod` keep it out of their domains (the
+    explanation names them, their node and the term's topology key)."""
     blocked: set[int] = set()
+    repelling: dict[str, None] = {}
     for ni in enc.problem.nodes:
         for other in ni.pods:
             for term in _required(other, anti=True):
                 value = ni.labels.get(term.topology_key)
                 if value is not None and term.matches(pod):
-                    blocked.update(topology_domains(enc, term.topology_key).get(value, []))
+                    nodes = topology_domains(enc, term.topology_key).get(value, [])
+                    if any(j in enc.cand_sets[i] for j in nodes):
+                        repelling[f"{pod_key(other)} on {ni.name} (topologyKey {term.topology_key})"] = None
+                    blocked.update(nodes)
     xs = [enc.var(i, j) for j in sorted(blocked) if j in enc.cand_sets[i]]
     if xs:
-        lit = _track(enc, f"exanti{i}", Track("existing-anti", (i,), tuple(sorted(blocked)),
-                                              "podAntiAffinity of pods already bound"))
+        detail = f"podAntiAffinity of bound pod(s): {', '.join(repelling)},"
+        lit = _track(enc, f"exanti{i}", Track("existing-anti", (i,), tuple(sorted(blocked)), detail))
         enc.lines.append(f"(assert (=> {lit} (not {_or(xs)})))")
 
 

@@ -75,16 +75,32 @@ class Domain:
 
 
 @attrs.frozen
+class FewDomains:
+    """A spread constraint with minDomains above 1, as an explanation reads it: its `key`,
+    `max_skew`, `min_domains` and the eligible `domains` (value, node indices). Upstream, with fewer
+    eligible domains than minDomains the global minimum counts as 0 (`podtopologyspread/
+    filtering.go` minMatchNum), so no domain may hold more than maxSkew matching pods."""
+
+    key: str
+    max_skew: int
+    min_domains: int
+    domains: tuple[tuple[str, tuple[int, ...]], ...]
+
+
+@attrs.frozen
 class Track:
     """What a tracking literal stands for: kind is place | resource | spread | anti | existing-anti |
     affinity | ports | volume | down; `pods` / `nodes` index the problem; `detail` a resource name or a
-    rendered constraint; `closed` the domains of a spread constraint no pod can enter."""
+    rendered constraint; `closed` the domains of a spread constraint no pod can enter; `few` a
+    spread constraint's minDomains and domains (`FewDomains`). A place track's `nodes` holds the
+    node a DaemonSet made the pod for (required only while that node is up)."""
 
     kind: str
     pods: tuple[int, ...] = ()
     nodes: tuple[int, ...] = ()
     detail: str = ""
     closed: tuple[Domain, ...] = ()
+    few: FewDomains | None = None
 
 
 @attrs.define

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.scheduler.decide import pod_key
 from kubeprop.model.scheduler.nodeinfo import CPU, PODS, pod_requests
-from kubeprop.properties.scheduling.encode import Domain, Encoding, Track
+from kubeprop.properties.scheduling.encode import Domain, Encoding, FewDomains, Track
 
 __all__ = ["comparison_table", "explain_core", "format_amount", "placement_table"]
 
@@ -70,7 +70,9 @@ def _demand_line(enc: Encoding, resources: set[str], pods: list[int]) -> str | N
 
 
 def _excluded_lines(enc: Encoding, pods: list[int], down: frozenset[int]) -> list[str]:
-    """Per reason, the nodes the static filters exclude for the pods in the core."""
+    """Per reason, the nodes the static filters exclude for the pods in the core, but those the
+    explanation names as down (`down`: a what-if's lost node a static filter excludes anyway is not
+    in the core, so its exclusion is said here)."""
     by_reason: dict[str, set[str]] = {}
     for i in pods:
         for j, ni in enumerate(enc.problem.nodes):
@@ -87,6 +89,18 @@ def _closed_line(enc: Encoding, domain: Domain) -> str:
     return (f"{domain.key}={domain.value} ({names}) still counts as a spread domain with {domain.count} matching "
             f"pod(s), though none of these pods can go there ({domain.policies}: a cordoned or tainted node counts "
             "unless a policy excludes it)")
+
+
+def _few_domains_line(few: FewDomains, down: frozenset[int]) -> list[str]:
+    """Why a spread constraint with minDomains allows so few pods per domain: with fewer eligible
+    domains (live ones, in a what-if) than minDomains, the global minimum counts as 0
+    (`podtopologyspread/filtering.go` minMatchNum), so each domain holds at most maxSkew."""
+    live = [value for value, nodes in few.domains if not set(nodes) <= down]
+    if len(live) >= few.min_domains:
+        return []
+    return [f"{few.key} has {len(live)} eligible domain(s) ({', '.join(live) or 'none'}), fewer than "
+            f"minDomains={few.min_domains}, so the global minimum counts as 0: no domain may hold more than "
+            f"maxSkew={few.max_skew} matching pod(s)"]
 
 
 def explain_core(enc: Encoding, core: Iterable[str], down: frozenset[int] = frozenset()) -> list[str]:
@@ -106,8 +120,10 @@ def explain_core(enc: Encoding, core: Iterable[str], down: frozenset[int] = froz
             lines.append(f"{enc.problem.nodes[t.nodes[0]].name} is down (what-if)")
         elif t.kind in ("spread", "anti", "affinity", "existing-anti", "ports", "volume"):
             lines.append(f"{t.detail} rules out the rest")
+            lines.extend(_few_domains_line(t.few, down) if t.few is not None else [])
             lines.extend(_closed_line(enc, d) for d in t.closed if not set(d.nodes) <= down)
-    lines.extend(_excluded_lines(enc, pods, down))
+    named_down = frozenset(t.nodes[0] for t in tracks if t.kind == "down" and t.nodes[0] in down)
+    lines.extend(_excluded_lines(enc, pods, named_down))
     return list(dict.fromkeys(lines))  # the terms of a workload's pods alike read alike: said once
 
 

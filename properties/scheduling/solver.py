@@ -1,10 +1,12 @@
 """One Z3 solver over a scheduling `Problem`, queried incrementally under assumptions.
 
 `SchedulingSolver(problem, rlimit)` parses the encoding once; `check(down=...)` asks whether every
-pending pod can be placed with the named nodes down — lost, as a deleted Node: no pod goes there and
-a domain whose nodes are all down stops counting for spreading, though pods bound there still count
-(what-ifs reuse the solver: only the assumption literals change; a drain is not a node down but a
-changed problem, `drain.drain`). Results are deterministic: Z3's random seeds are fixed and the
+pending pod can be placed with the named nodes down — lost, as a deleted Node: no pod goes there,
+the DaemonSet pod made for it need not be placed, and a domain whose nodes are all down stops
+counting for spreading, though pods bound there still count (`kubeprop schedule` asks a set that
+loses bound pods of a problem with the nodes removed instead, `schedule._what_if`). What-ifs reuse
+the solver: only the assumption literals change; a drain is not a node down but a changed problem,
+`drain.drain`. Results are deterministic: Z3's random seeds are fixed and the
 budget is Z3's resource limit (`rlimit`, counted per check), never wall-clock time, so the same
 question gets the same answer on any machine (and a fresh solver's first check is remembered by
 its encoding's text within a process: `SchedulingSolver._first`). An unsat answer carries a

@@ -18,11 +18,12 @@ ReadWriteOncePod access mode"): at most one pod per such claim (`StoredVolumes.c
 `kubeprop schedule` reads the scenario as given, before any controller ran: a StatefulSet pod's
 missing claims are created as its controller would, before the pod (`_with_claims`); the claims
 the PV controller binds at once are taken as bound (`_Bound`: the scheduler waits for that), an
-Immediate claim the cluster's own provisioner serves to the volume it would create (in the zone
-csi-provisioner would pick); an Immediate claim left unbound that no provisioner serves stays so
-(`_never_bound`), and its pod is refused every node; a pod whose claims the plug-in refuses for a
-while only (an Immediate claim another provisioner will serve, wherever its volume lands) is left
-to the caller to name
+Immediate claim a provisioner the model runs serves (the cluster class's, or that of a class the
+scenario ships: `kubeprop check`'s rule, `kubeprop.model.cluster.provisioner`) to the volume it
+would create (in the zone csi-provisioner would pick: `provisioner.volume_for_choice`, the model's
+own function); an Immediate claim left unbound that no provisioner serves stays so
+(`_never_bound`), and its pod is refused every node; a pod whose claims the plug-in still refuses
+for a while only is left to the caller to name
 (`ScenarioVolumes.unsettled`), its claims ignored. Pending pods that share a ReadWriteOncePod claim
 no bound pod uses: the first in key order may take it, the others are refused (model choice: which
 one wins is the scheduling queue's order; at most one of them is placed either way).
@@ -40,12 +41,14 @@ from kubeprop.model.api.objects import ApiObject, Node, ObjectKey
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
 from kubeprop.model.api.storage import (
-    NOT_SUPPORTED_PROVISIONER,
+    CSI_DRIVERS,
+    CSIDriver,
     StorageClass,
     claim_class,
     cluster_storage_class,
     find_storage_class,
     is_delay_binding,
+    provisioner_choice,
 )
 from kubeprop.model.api.storage import RESOURCE as STORAGE_CLASSES
 from kubeprop.model.api.store import Store
@@ -186,14 +189,28 @@ class _Bound:
 
 def _provisioned(view: ObjectView, claim: PersistentVolumeClaim, classes: Sequence[ApiObject],
                  builtin: StorageClass | None, cluster_class: str) -> PersistentVolume | None:
-    """The volume the cluster's provisioner creates for the unbound Immediate `claim`, if it serves
-    the claim's class and provisions without a selected node (`kubeprop.model.cluster.provisioner`)."""
+    """The volume a provisioner the model runs creates for the unbound Immediate `claim`
+    (`_provisions_unselected`), as `kubeprop check`'s provisioner creates it
+    (`provisioner.volume_for_choice`, the claim's class's CSIDriver object read as there): for a
+    `zonal` or CSI driver's class, in the zone csi-provisioner picks by the claim's name
+    (`provisioner_topology.immediate_zone`); None when none would."""
     cls = find_storage_class(classes, builtin, claim_class(claim.spec.storage_class_name))
-    if builtin is None or cls is None or cls.provisioner != builtin.provisioner \
-            or not provisions_without_node(builtin.provisioner):
+    if cls is None or not _provisions_unselected(claim, cls, cluster_class):
         return None
     nodes = [n for n in view.list("nodes") if isinstance(n, Node)]
-    return volume_for_choice(cluster_class, nodes, claim, cls)
+    driver = view.get(ObjectKey(CSI_DRIVERS, "", cls.provisioner))
+    return volume_for_choice(cluster_class, nodes, claim, cls, driver if isinstance(driver, CSIDriver) else None)
+
+
+def _provisions_unselected(claim: PersistentVolumeClaim, cls: StorageClass, cluster_class: str) -> bool:
+    """Whether the model's provisioners provision `claim` of class `cls` with no selected node, as
+    `provisioner.wanted` decides for an Immediate claim: its class's provisioner is one the model
+    runs (`storage.provisioner_choice`: the cluster class's, and that of any class the scenario
+    ships, taken as a CSI driver the user installed; not `kubernetes.io/no-provisioner`), it
+    provisions without a node (`provisioner.provisions_without_node`: not rancher.io/local-path),
+    and the claim has no `selector` (which every provisioner refuses)."""
+    return claim.spec.selector is None and provisioner_choice(cls.provisioner, cluster_class) is not None \
+        and provisions_without_node(cls.provisioner)
 
 
 def _key(obj: ApiObject) -> ObjectKey:
@@ -212,6 +229,9 @@ class ScenarioVolumes:
     checks: FrozenMap[str, PodVolumes] = EMPTY
     unsettled: FrozenMap[str, str] = EMPTY
     cluster_class: str = ""
+    drivers: FrozenMap[str, CSIDriver] = EMPTY
+    """The scenario's CSIDriver objects by name (a driver with `attachRequired: false` makes volumes
+    without topology: `provisioner.volume_for_choice`)."""
 
     def problem_volumes(self, nodes: Sequence[Node]) -> FrozenMap[str, FrozenMap[str, str]]:
         """The refusals of every judged pod on `nodes`, as `Problem.volumes` holds them."""
@@ -237,7 +257,7 @@ class ScenarioVolumes:
             if len(pods) > 1:
                 claim, check = claims[name]
                 out.append(SharedClaim(f"the claim {name[0]}/{name[1]} (one volume for all its pods)", tuple(pods),
-                                       _reach(claim, check, nodes, self.cluster_class)))
+                                       _reach(claim, check, nodes, self.cluster_class, self.drivers)))
         return tuple(out)
 
     def reserve(self, checks: Mapping[str, VolumeCheck], key: str, node: Node) -> Mapping[str, VolumeCheck]:
@@ -247,8 +267,8 @@ class ScenarioVolumes:
         makes for that selected node (`_volume_for`) — so a pod sharing the claim goes where that
         volume reaches. Upstream the assume cache first holds such a pod to the node itself
         (`kubeprop.model.scheduler.volumeassume`) until the binding lands and the claim's update
-        retries it against the volume: where it ends up is where the volume reaches. A claim another
-        provisioner serves stays as it was (the model does not say where its volume goes)."""
+        retries it against the volume: where it ends up is where the volume reaches. A claim no
+        provisioner serves stays as it was."""
         found = checks.get(key)
         if not isinstance(found, PodVolumes) or found.prefilter is not None or not found.to_bind:
             return checks
@@ -256,7 +276,7 @@ class ScenarioVolumes:
         made = {(c.metadata.namespace, c.metadata.name): evolve(v, spec=evolve(v.spec, claim_ref=claim_ref(c)))
                 for c, v in pairs}
         for claim in claims:
-            volume = _volume_for(claim, found, node, self.cluster_class)
+            volume = _volume_for(claim, found, node, self.cluster_class, self.drivers)
             if volume is not None:
                 made[(claim.metadata.namespace, claim.metadata.name)] = volume
         out = dict(checks)
@@ -272,30 +292,32 @@ class ScenarioVolumes:
         return out
 
 
-def _volume_for(claim: PersistentVolumeClaim, check: PodVolumes, node: Node, cluster_class: str
-                ) -> PersistentVolume | None:
-    """The volume the cluster's provisioner makes for `claim` with `node` selected
-    (`provisioner.volume_for_choice`), or None when another provisioner serves its class."""
+def _volume_for(claim: PersistentVolumeClaim, check: PodVolumes, node: Node, cluster_class: str,
+                drivers: Mapping[str, CSIDriver]) -> PersistentVolume | None:
+    """The volume a provisioner the model runs makes for `claim` with `node` selected, as `kubeprop
+    check`'s does (`storage.provisioner_choice`, `provisioner.volume_for_choice`: a class the
+    scenario ships is served by its CSI driver, in the selected node's zone), or None when no
+    provisioner serves its class or the claim has a `selector`."""
     cls = find_storage_class(check.classes, check.builtin, claim_class(claim.spec.storage_class_name))
-    if check.builtin is None or cls is None or cls.provisioner != check.builtin.provisioner:
+    if cls is None or claim.spec.selector is not None or provisioner_choice(cls.provisioner, cluster_class) is None:
         return None
     selected = claim.metadata.annotations.set(ANN_SELECTED_NODE, node.metadata.name)
     chosen = evolve(claim, metadata=evolve(claim.metadata, annotations=selected))
-    return volume_for_choice(cluster_class, [node], chosen, cls)
+    return volume_for_choice(cluster_class, [node], chosen, cls, drivers.get(cls.provisioner))
 
 
-def _reach(claim: PersistentVolumeClaim, check: PodVolumes, nodes: Sequence[Node], cluster_class: str
-           ) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
+def _reach(claim: PersistentVolumeClaim, check: PodVolumes, nodes: Sequence[Node], cluster_class: str,
+           drivers: Mapping[str, CSIDriver]) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
     """For each node the claim's first pod may be assumed onto, the nodes the claim's one volume
     then reaches, anchors grouped by reach: the free volume FindPodVolumes matches there (a static
     binding), else the volume the cluster's provisioner makes for that selected node
-    (`provisioner.volume_for_choice`); every node where another provisioner would serve it (the model
-    does not say where its volumes go)."""
+    (`provisioner.volume_for_choice`, a shipped class's CSI driver included); every node where no
+    provisioner serves it (its pods are refused there by the Filter anyway)."""
     everywhere = frozenset(n.metadata.name for n in nodes)
     groups: dict[frozenset[str], set[str]] = {}
     for node in nodes:
         volume = find_best_match(claim, check.volumes, True, fits_node=lambda v, n=node: node_affinity_matches(v, n)) \
-            or _volume_for(claim, check, node, cluster_class)
+            or _volume_for(claim, check, node, cluster_class, drivers)
         reach = everywhere if volume is None else frozenset(
             n.metadata.name for n in nodes if node_affinity_matches(volume, n))
         groups.setdefault(reach, set()).add(node.metadata.name)
@@ -327,7 +349,8 @@ def scenario_volumes(store: Store, pods: Iterable[Pod], cluster_class: str, api:
             checks[pod_key(pod)] = found
         else:
             unsettled[pod_key(pod)] = found.prefilter
-    return ScenarioVolumes(FrozenMap(checks), FrozenMap(unsettled), cluster_class)
+    drivers = {d.metadata.name: d for d in view.list(CSI_DRIVERS) if isinstance(d, CSIDriver)}
+    return ScenarioVolumes(FrozenMap(checks), FrozenMap(unsettled), cluster_class, FrozenMap(drivers))
 
 
 def _read_write_once_pod_users(view: ObjectView) -> dict[tuple[str, str], str]:
@@ -369,10 +392,10 @@ def _never_bound(view: ObjectView, pod: Pod, cluster_class: str) -> bool:
     """Whether every claim of `pod` that keeps the PreFilter refusing it (not bound, Immediate, once
     the PV controller has bound what it can: `_Bound`) stays so: no provisioner serves it (no
     class, a missing one, or `kubernetes.io/no-provisioner`), or it is pre-bound by `volumeName`
-    (a pre-bound claim is never provisioned), or the cluster's provisioner serves it but never
-    without a selected node (rancher.io/local-path); the PV controller leaves it Pending ("no persistent
-    volumes available for this claim"), so the scheduler refuses the pod until someone creates a
-    volume."""
+    (a pre-bound claim is never provisioned), or its provisioner never provisions it without a
+    selected node (rancher.io/local-path) or with a `selector` (`_provisions_unselected`); the PV
+    controller leaves it Pending ("no persistent volumes available for this claim"), so the
+    scheduler refuses the pod until someone creates a volume."""
     classes, builtin = list(view.list(STORAGE_CLASSES)), cluster_storage_class(cluster_class)
     for name in claim_names(pod):
         claim = view.get(ObjectKey(CLAIMS, pod.metadata.namespace, name))
@@ -380,8 +403,6 @@ def _never_bound(view: ObjectView, pod: Pod, cluster_class: str) -> bool:
             continue
         class_name = claim_class(claim.spec.storage_class_name)
         found = find_storage_class(classes, builtin, class_name) if class_name else None
-        if found is not None and found.provisioner not in ("", NOT_SUPPORTED_PROVISIONER) and (
-                builtin is None or found.provisioner != builtin.provisioner
-                or provisions_without_node(builtin.provisioner)):
+        if found is not None and _provisions_unselected(claim, found, cluster_class):
             return False
     return True

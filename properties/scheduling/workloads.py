@@ -94,15 +94,20 @@ def workload_names(store: Store) -> list[str]:
 
 
 def _resolve_scale(workloads: list[Workload], scale: Mapping[str, int]) -> dict[str, int]:
-    """--scale keys ("name" or "namespace/name") to workload refs; ScaleError on a bad name."""
+    """--scale keys ("name" or "namespace/name") to workload refs; ScaleError on a bad name, or on
+    one workload named twice (as "name" and as "namespace/name")."""
     out: dict[str, int] = {}
+    given: dict[str, str] = {}
     refs = [pod_key(w) for w in workloads]
     for name, replicas in scale.items():
         hits = [r for r in refs if r == name or r.split("/", 1)[1] == name]
         if len(hits) != 1:
             problem = "matches no workload" if not hits else f"is ambiguous ({', '.join(hits)})"
             raise ScaleError(f"--scale {name}={replicas}: {problem}; valid: {', '.join(refs) or '(none)'}")
-        out[hits[0]] = replicas
+        if hits[0] in out:
+            raise ScaleError(f"--scale {name}={replicas}: {hits[0]} is already scaled to {out[hits[0]]} by "
+                             f"--scale {given[hits[0]]}={out[hits[0]]}; give each workload once")
+        out[hits[0]], given[hits[0]] = replicas, name
     return out
 
 

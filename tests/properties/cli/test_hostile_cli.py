@@ -56,7 +56,7 @@ def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     (["check", "--param", "instantCaches=maybe"], "instantCaches: must be true or false, got string 'maybe'"),
     (["raft", "--max-seconds", "nan"], "argument --max-seconds/--budget: must be a positive number of seconds"),
     (["raft", "--values", "100000000"], "argument --values: the value must be a whole number from 0 to 1,000"),
-    (["schedule", "--rlimit", "５"], "argument --rlimit: the value must be a whole number"),
+    (["schedule", "--rlimit", "５"], "argument --rlimit: must be a positive whole number of Z3 resource units"),
     (["check", "--out", str(SOURCE)], f"argument --out: cannot write {SOURCE}: it is a regular file, not a folder"),
     (["replay", "--allow-import", "../../evil", str(SOURCE)],
      "argument --allow-import: '../../evil' is not a module name: expected dotted Python identifiers"),

@@ -62,17 +62,24 @@ def test_statefulset_claims_are_created_first_and_provisioned_where_the_pod_goes
     assert code == 0 and "default/db-0  worker-2" in out and IGNORED not in out
 
 
-def test_a_claim_a_provisioner_will_serve_is_named_and_ignored(capsys: pytest.CaptureFixture[str],
-                                                               tmp_path: Path) -> None:
-    """An Immediate class with a provisioner: where its volume lands is not known beforehand."""
+def test_a_claim_of_a_shipped_class_is_provisioned_as_check_provisions_it(capsys: pytest.CaptureFixture[str],
+                                                                          tmp_path: Path) -> None:
+    """An Immediate class the scenario ships (its provisioner taken as a CSI driver the user
+    installed, as `kubeprop check` takes it): the claim's volume is provisioned in the zone
+    csi-provisioner picks by the claim's name (`immediate_zone`), and the pod goes there (before
+    round 30: "Claims ignored", placed anywhere)."""
     text = (DATA / "unbound-claim" / "objects.yaml").read_text().replace('storageClassName: ""',
                                                                          "storageClassName: fast")
     (tmp_path / "objects.yaml").write_text(text + "---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\n"
                                            "metadata: {name: fast}\nprovisioner: example.com/fast\n")
     code, out, _ = kubeprop(capsys, "schedule", str(tmp_path))
-    assert code == 0 and "FEASIBLE as given" in out
-    assert (f"{IGNORED}default/db: pod has unbound immediate PersistentVolumeClaims in the scenario as given"
-            in out)
+    assert code == 0 and "FEASIBLE as given" in out and IGNORED not in out
+    nodes = [n for n in initial_state(build_model(load_scenario(tmp_path))).store.list("nodes") if isinstance(n, Node)]
+    term = immediate_zone("data", (), nodes)
+    assert term is not None
+    placed = next(line.split()[1] for line in out.splitlines() if line.strip().startswith("default/db "))
+    zone = {n.metadata.name: n.metadata.labels.get(ZONE_LABEL) for n in nodes}[placed]
+    assert zone == dict(term)[ZONE_LABEL]
 
 
 def _zoned(tmp_path: Path, pod_zone: str | None) -> Path:
