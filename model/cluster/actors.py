@@ -11,6 +11,7 @@ from typing import Any
 
 from kubeprop.model.controllers import nodelifecycle
 from kubeprop.model.controllers.base import Reconcile, SyncInformer
+from kubeprop.model.controllers.processes import process_of
 from kubeprop.model.kubelet import component as kubelet_mod
 from kubeprop.model.scheduler.component import (
     Bind,
@@ -23,7 +24,7 @@ from kubeprop.model.scheduler.component import (
 )
 from kubeprop.model.state import actions as act_mod
 from kubeprop.model.state.actions import Action
-from kubeprop.model.state.cluster import CONTROLLER_MANAGER
+from kubeprop.model.state.cluster import CONTROLLER_MANAGER, ClusterModel
 
 __all__ = ["ACTORS_LIMIT", "KUBELET", "KUBELET_LOCAL", "KUBELET_WRITES", "NODELIFECYCLE", "SCHEDULER_PREEMPTION",
            "SCHEDULER_WRITES", "USER", "actor", "component_of"]
@@ -102,13 +103,19 @@ def _actor(act: Action) -> str:
     return f"fault/{kind}/{target}" if target else kind
 
 
-def component_of(act: Action) -> str:
-    """The control-plane component an action is a step of ("" for the user's, the clock's and
-    the environment's)."""
+def component_of(act: Action, model: ClusterModel | None = None) -> str:
+    """The control-plane component (process) an action is a step of ("" for the user's, the
+    clock's and the environment's). A controller's step is its process's (`processes.process_of`):
+    the controller manager, or `operator/<name>` for a user's controller that runs with a cache of
+    its own — which only the `model` tells; without one, every controller is the controller
+    manager's (right for the built-in ones, not for such an operator: pass the model)."""
     name = actor(act)
     if name.startswith("informer/"):
         return name.split("/", 1)[1].rsplit("/", 1)[0]
     if name.startswith("controller/"):
+        controller = getattr(act, "controller", None)
+        if model is not None and isinstance(controller, str):
+            return process_of(model, controller)
         return CONTROLLER_MANAGER
     if name.startswith("scheduler/"):
         return name.split("/")[1]

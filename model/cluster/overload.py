@@ -55,6 +55,7 @@ from kubeprop.model.api.objects import kind_info, qualified_resource
 from kubeprop.model.api.rbac_authn import UserInfo, service_account_groups, split_service_account_username
 from kubeprop.model.api.server import Request, Response, Verb
 from kubeprop.model.cluster.informers import WATCH_CACHE
+from kubeprop.model.controllers.processes import controllers_in, is_operator, own_processes
 from kubeprop.model.evolve import evolve
 from kubeprop.model.state.actions import Action
 from kubeprop.model.state.cluster import CONTROLLER_MANAGER, KUBELET_PREFIX, ClusterModel, ClusterState, kubelet
@@ -104,7 +105,7 @@ class EndOverload(Action):
 @attrs.frozen(order=True)
 class Starve(Action):
     """Max-in-flight: a client loses every race for a seat until the flood ends — a component
-    (`scheduler`, `controller-manager`, `kubelet/<node>`) or a node's heartbeats
+    (`scheduler`, `controller-manager`, `operator/<name>`, `kubelet/<node>`) or a node's heartbeats
     (`heartbeats/<node>`: the node lifecycle controller then sees a silent node)."""
 
     LANE = "faults"
@@ -139,12 +140,18 @@ def identity(model: ClusterModel, username: str) -> UserInfo:
     return UserInfo(username, ("system:unauthenticated",))
 
 
-def component_user(component: str) -> str:
-    """The identity a component's own requests (its relists) carry."""
+def component_user(model: ClusterModel, component: str) -> str:
+    """The identity a component's own requests (its relists) carry. An operator's own process
+    (`operator/<name>`) lists with its controller's credentials (its `identity`): its reflectors
+    use the same client as its reconciles, so APF classifies them alike (a service account outside
+    kube-system: FlowSchema `service-accounts`, level `workload-low`, the flood's own level by
+    default) — not as the API server's loopback client, which is exempt."""
     if component.startswith(KUBELET_PREFIX):
         return f"system:node:{component[len(KUBELET_PREFIX):]}"
     if component == CONTROLLER_MANAGER:
         return "system:kube-controller-manager"
+    if is_operator(component):
+        return str(controllers_in(model, component)[0].identity)
     if component.startswith("scheduler"):
         return "system:kube-scheduler"
     return "system:apiserver"
@@ -202,7 +209,8 @@ def refusal(model: ClusterModel, state: ClusterState, user: str, request: Reques
     if not isinstance(flood, Overload) or component == WATCH_CACHE:  # the cacher lists etcd directly
         return None
     # APF runs after the impersonation filter upstream: it sees the impersonated user
-    who = acting_as(request.impersonate) if request.impersonate else identity(model, user or component_user(component))
+    who = (acting_as(request.impersonate) if request.impersonate
+           else identity(model, user or component_user(model, component)))
     if not model.parameter("apiPriorityAndFairness"):
         if "system:masters" in who.groups:
             return None
@@ -265,7 +273,11 @@ def flood_seats(model: ClusterModel, state: ClusterState, max_seats: int) -> int
 
 
 def _clients(model: ClusterModel) -> tuple[str, ...]:
-    return (*model.scheduler_instances, CONTROLLER_MANAGER, *(kubelet(n) for n in model.nodes),
+    """The clients that race for max-in-flight's seats one by one (`Starve`): each process — the
+    schedulers, the controller manager (with the operators compiled into it), each operator that
+    runs as a process of its own (`processes.own_processes`: its own connections, so it wins or
+    loses its races apart from the controller manager), each kubelet — and each node's heartbeats."""
+    return (*model.scheduler_instances, CONTROLLER_MANAGER, *own_processes(model), *(kubelet(n) for n in model.nodes),
             *(heartbeats(n) for n in model.nodes))
 
 

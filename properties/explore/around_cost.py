@@ -19,6 +19,7 @@ from kubeprop.model.state.actions import (
     Tick,
     UserStep,
 )
+from kubeprop.model.state.cluster import ClusterModel
 
 HORIZONS = (4, 16, 64)
 """A layer's runs first go this many steps past their last deviation, shortest first, before
@@ -30,29 +31,32 @@ def _horizon(since: int) -> int:
     return next((i for i, h in enumerate(HORIZONS) if since <= h), len(HORIZONS))
 
 
-def deviation_cost(act: Action, fair: Action | None, last: Action | None = None) -> int:
+def deviation_cost(act: Action, fair: Action | None, last: Action | None = None,
+                   model: ClusterModel | None = None) -> int:
     """What a deviation counts for: 1, or 2 for a fault injected while the control plane is busy
     (it stops the cluster in the middle of its work and injects a fault). Two faults cost 1
     wherever they happen: one where the fair run is quiet (about to take the next workload step,
     to let time pass, or finished), and a component crashing between two steps of the same actor
     of its own (`last`, the run's last action, and `fair` are both steps of that actor: Sieve's
     "intermediate state", e.g. the node lifecycle controller between marking a node Unknown and
-    marking its pods not Ready)."""
-    return fault_costs(fair, last)(act) if isinstance(act, FAULT_KINDS) else 1
+    marking its pods not Ready). The component is the process (`footprint.component_of`): a user's
+    controller with a cache of its own runs in `operator/<name>`, which the `model` tells."""
+    return fault_costs(fair, last, model)(act) if isinstance(act, FAULT_KINDS) else 1
 
 
 def _one(act: Action) -> int:
     return 1
 
 
-def fault_costs(fair: Action | None, last: Action | None = None) -> Callable[[Action], int]:
+def fault_costs(fair: Action | None, last: Action | None = None,
+                model: ClusterModel | None = None) -> Callable[[Action], int]:
     """`deviation_cost(act, fair, last)` for a fault `act` (one of `FAULT_KINDS`) as a function of
     `act` alone: what depends only on `fair` and `last` is worked out once, since a search asks it
     of every fault enabled where the fair run takes `fair` (about twenty at each node on FeastFlow)."""
     if fair is None or isinstance(fair, UserStep | Tick):
         return _one  # where the fair run is quiet
     between = last is not None and actor(last) == actor(fair)
-    crashed = component_of(last) if between and last is not None else None
+    crashed = component_of(last, model) if between and last is not None else None
     # (`fair == Reconcile(c, k)`: attrs' equality holds only between two `Reconcile`s)
     reconciled = (fair.controller, fair.key) if type(fair) is Reconcile else None
 

@@ -146,7 +146,7 @@ class _Search:
         it takes the one before."""
         independent = None if fair is None else self.footprints.independent_of(fair)
         fair_class = type(fair)
-        fault_cost = None if cost is None else fault_costs(fair, None if last is None else last.action)
+        fault_cost = None if cost is None else fault_costs(fair, None if last is None else last.action, self.model)
         kinds, faults_only = _KINDS, self.faults_only
         for act in enabled:
             cls = type(act)
@@ -175,8 +175,8 @@ class _Search:
         one reconcile, `CrashDuringReconcile`, or between two steps of one actor)."""
         if isinstance(act, CrashComponent | CrashDuringReconcile):
             return fair is not None and not isinstance(fair, UserStep | Tick) and \
-                deviation_cost(act, fair, node.action) == 1
-        if not isinstance(fair, Deliver) or fair.component != component_of(act):
+                deviation_cost(act, fair, node.action, self.model) == 1
+        if not isinstance(fair, Deliver) or fair.component != component_of(act, self.model):
             return False
         writer = self._writer(node, fair.revision)
         return writer is not None and actor(writer) == actor(act)
