@@ -124,7 +124,7 @@ def _log_rank(then: int, now: int) -> int:
     return int(math.log2(elapsed_ns)) if elapsed_ns > 0 else -1
 
 
-def _max_restarts(pod: Pod) -> tuple[int, int]:
+def max_container_restarts(pod: Pod) -> tuple[int, int]:
     """maxContainerRestarts (`pkg/controller/controller_utils.go`, v1.33): the highest restart count
     of the regular containers, then of the sidecars (init containers whose own restartPolicy is
     Always, matched to their statuses by name). Compared as a pair, as compareMaxContainerRestarts
@@ -177,7 +177,7 @@ def pod_deletion_less(a: Pod, b: Pod, rank_a: int, rank_b: int, now: int, logari
         decided = _newer_first(_ready_time(a), _ready_time(b), a, b, now, logarithmic)
         if decided is not None:
             return decided
-    restarts_a, restarts_b = _max_restarts(a), _max_restarts(b)
+    restarts_a, restarts_b = max_container_restarts(a), max_container_restarts(b)
     if restarts_a != restarts_b:
         return restarts_a > restarts_b
     decided = _newer_first(a.metadata.creation_timestamp, b.metadata.creation_timestamp, a, b, now, logarithmic)
