@@ -8,7 +8,8 @@ completed indexes as the compressed interval string "1,3-5"), `backoff_utils.go`
 (newBackoffRecord, getFinishedTime, getRemainingTimeForFailuresCount: 10 s doubling, capped at
 MaxJobPodFailureBackOff — 10 minutes in the v1.33 code, where the user documentation still says six),
 `job_controller.go` (isPodFailed, the tracking-finalizer patches), `pkg/controller/controller_utils.go`
-(controller.ActivePods: the order in which active pods are removed).
+(controller.ActivePods: the order in which active pods are removed),
+`pkg/controller/controller_ref_manager.go` (AdoptPod and ReleasePod with the tracking finalizer).
 
 Model choices: the JOB_COMPLETION_INDEX environment variable (addCompletionIndexEnvVariables, a
 downward-API reference to the annotation) is not added, as the model runs no container code. A
@@ -50,9 +51,11 @@ __all__ = [
     "format_indexes",
     "has_tracking_finalizer",
     "is_pod_failed",
+    "is_release_patch",
     "job_pod",
     "new_backoff_record",
     "parse_indexes",
+    "release_patch",
     "remaining_backoff",
     "remove_finalizer_patch",
 ]
@@ -312,3 +315,22 @@ def adopt_patch(job: Job, pod: Pod) -> dict[str, Any]:
     strategic merge patch adding the controller reference (merged by UID) and the finalizer."""
     return {"metadata": {"ownerReferences": [encode(new_controller_ref(job))], "uid": pod.metadata.uid,
                          "finalizers": [JOB_TRACKING_FINALIZER]}}
+
+
+def release_patch(job: Job, pod: Pod, tracking: bool = True) -> dict[str, Any]:
+    """ReleasePod with the Job's finalizer (`pkg/controller/controller_ref_manager.go`,
+    GenerateDeleteOwnerRefStrategicMergeBytes): a strategic merge patch deleting the Job's owner
+    reference (by UID) and, in the same patch, the tracking finalizer (`tracking` False: the owner
+    reference only, as before JobTrackingWithFinalizers), with the pod's UID as a precondition."""
+    metadata: dict[str, Any] = {"ownerReferences": [{"$patch": "delete", "uid": job.metadata.uid}],
+                                "uid": pod.metadata.uid}
+    if tracking:
+        metadata["$deleteFromPrimitiveList/finalizers"] = [JOB_TRACKING_FINALIZER]
+    return {"metadata": metadata}
+
+
+def is_release_patch(patch: Any) -> bool:
+    """Whether a pod patch is `release_patch`'s (an owner reference deleted by UID)."""
+    metadata = patch.get("metadata") if isinstance(patch, Mapping) else None
+    refs = metadata.get("ownerReferences") if isinstance(metadata, Mapping) else None
+    return isinstance(refs, list) and any(isinstance(r, Mapping) and r.get("$patch") == "delete" for r in refs)

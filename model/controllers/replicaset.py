@@ -74,7 +74,9 @@ from kubeprop.model.frozen import EMPTY
 from kubeprop.model.state.informer import ObjectView
 
 BURST_REPLICAS = 500
-"""`--concurrent-...`: BurstReplicas, the most pods one sync creates or deletes (replica_set.go)."""
+"""BurstReplicas (`pkg/controller/replicaset/replica_set.go`), the most pods one sync creates or
+deletes: a constant the controller manager passes to NewReplicaSetController
+(`cmd/kube-controller-manager/app/apps.go`), no flag sets it."""
 
 SLOW_START_INITIAL_BATCH_SIZE = 1
 """controller.SlowStartInitialBatchSize."""
