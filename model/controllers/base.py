@@ -33,7 +33,7 @@ A controller here is a value with pure functions, so users can write their own (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from kubeprop.model.api.objects import ApiObject
@@ -41,7 +41,14 @@ from kubeprop.model.api.server import Request, Response
 from kubeprop.model.controllers import resync
 from kubeprop.model.controllers.decisions import DecisionMemo, WakeupMemo, Wakeups
 from kubeprop.model.controllers.processes import own_processes, process_of
-from kubeprop.model.controllers.user_calls import failure_followers, memory_wakeups, observe_answer, tolerated, woken_at
+from kubeprop.model.controllers.user_calls import (
+    built_in,
+    failure_followers,
+    memory_wakeups,
+    observe_answer,
+    tolerated,
+    woken_at,
+)
 from kubeprop.model.controllers.work_queue import (
     ControllerState,
     Reconcile,
@@ -328,8 +335,21 @@ def _wakeups(model: ClusterModel, state: ClusterState, now: int) -> Iterator[tup
             found = ((key, woken_at(controller, wakeup_at, seen, key, now)) for key in map(_key, seen.list(resource)))
             return tuple((key, at) for key, at in found if at is not None)
 
+        parked = _parked(controller, ctl_state)
         for key, at in _WAKEUPS.wakeups(controller, seen_view, now, compute):
-            yield name, key, at
+            if key not in parked:
+                yield name, key, at
+
+
+def _parked(controller: Controller, ctl_state: Any) -> Collection[str]:
+    """The keys whose `wakeup_at` the controller's memory holds back (the optional
+    `parked(memory)`: a sync that ended without the `AddAfter` it usually ends with, e.g. the
+    CronJob controller's after a Job of another owner took its name), until an event queues them.
+    Asked of kubeprop's own controllers only (a scenario's controller has no such hook)."""
+    parked = getattr(controller, "parked", None)
+    if parked is None or not built_in(controller) or not isinstance(ctl_state, ControllerState):
+        return ()
+    return frozenset(parked(ctl_state.memory))
 
 
 def _memory_wakeups(controller: Controller, ctl_state: Any) -> Iterator[tuple[str, str, int]]:
@@ -362,9 +382,10 @@ _KEEPERS: LastValues[tuple[str, ...]] = LastValues(keep=4)
 
 
 def _timer_keepers(controllers: tuple[Controller, ...]) -> tuple[str, ...]:
-    """The names of the controllers with `memory_wakeups` or a resync, in order, worked out once."""
+    """The names of the controllers with `memory_wakeups`, `parked` or a resync, in order, worked out once."""
     return _KEEPERS.get1(controllers, lambda: tuple(
-        c.name for c in controllers if hasattr(c, "memory_wakeups") or resync.period(c) is not None))
+        c.name for c in controllers
+        if hasattr(c, "memory_wakeups") or (hasattr(c, "parked") and built_in(c)) or resync.period(c) is not None))
 
 
 def timer_inputs(model: ClusterModel, state: ClusterState) -> tuple[Any, ...]:

@@ -21,14 +21,16 @@ Time and runs: the model's clock moves by ticks (`bounds.tickSeconds`, 10 s by d
 fair run ticks at most `max_ticks` times (100 for convergence checks: 1,000 s of model time), so a
 CronJob fires in a run only for activations within that span — an every-minute schedule some
 sixteen times, an hourly or daily one (the first activation after model time 0, 1970-01-01 00:00
-UTC) not at all. A CronJob keeps a timer pending for ever, so `Tick` stays enabled and a fair run
-ends when its ticks are spent: the convergence properties are judged there, after every Job the
+UTC) not at all. A CronJob keeps a timer pending for ever (unless `parked`), so `Tick` stays
+enabled and a fair run ends when its ticks are spent: the convergence properties are judged there, after every Job the
 run started has finished (the controllers and kubelets act before the next tick), as for the
 HPA's periodic syncs.
 
 Memory (`CronJobMemory`, lost on a crash as upstream's process state): the answers of the live
-reads a sync made (`cronjob_sync.Live`), and the status write that follows a Job's create
-(`cronjob_sync.Pending`).
+reads a sync made (`cronjob_sync.Live`), the status write that follows a Job's create
+(`cronjob_sync.Pending`), and the keys whose sync ended without a requeue (`parked`: the Job of the
+activation already existed, of another owner or already active; no activation wakes them until an
+event queues them).
 
 Time zones: `spec.timeZone` names any zone of Go 1.24's embedded database, and the schedule is
 searched on that zone's wall clock, daylight saving time as robfig/cron handles it
@@ -72,11 +74,14 @@ __all__ = ["CronJobController", "CronJobMemory", "created_resources", "uses_cron
 
 @attrs.frozen(cache_hash=True)
 class CronJobMemory:
-    """The controller's memory (module docstring); `asking` is the key whose live reads are out."""
+    """The controller's memory (module docstring); `asking` is the key whose live reads are out,
+    `parked` the keys no activation wakes until an event queues them."""
 
     asking: str = ""
     live: FrozenMap[str, Live] = EMPTY
     pending: FrozenMap[str, Pending] = EMPTY
+    parked: frozenset[str] = attrs.field(default=frozenset(), metadata={"fingerprint": "omit-if-default"})
+    """The keys whose last sync ended without its requeue (`CronJobController.parked`)."""
 
 
 def uses_cron_jobs(objects: Iterable[Any]) -> bool:
@@ -152,15 +157,20 @@ class CronJobController(ChangeHandlers):
         """sync (`cronjob_sync`)."""
         namespace, name = split_key(key)
         cron_job = view.get(ObjectKey(CRONJOBS, namespace, name))
+        if key in memory.parked:  # an event queued it: its syncs requeue again
+            memory = evolve(memory, parked=memory.parked - {key})
         if not isinstance(cron_job, CronJob):
             return Reconciliation((), _forget(memory, key))
         live = memory.live.get(key, Live())
         pending = memory.pending.get(key)
         if pending is not None and (pending.created is not None or pending.exists):
-            requests, again = pending_write(self.identity, pending, live)
+            requests, outcome = pending_write(self.identity, pending, live)
             if pending.created is None and pending.name not in live.jobs:  # the Job's live read
                 return Reconciliation(requests, evolve(memory, asking=key), requeue=True, tolerate=CleanupTolerance())
-            return Reconciliation(requests, _forget(memory, key), requeue=again)
+            memory = _forget(memory, key)
+            if outcome == "stall":
+                memory = evolve(memory, parked=memory.parked | {key})
+            return Reconciliation(requests, memory, requeue=outcome == "retry")
         jobs = [j for j in view.list(JOBS, namespace) if isinstance(j, Job)
                 and (ref := j.metadata.controller_ref()) is not None and ref.name == name]
         decision = decide(self.identity, cron_job, jobs, live, now, self.name_lock)
@@ -193,9 +203,19 @@ class CronJobController(ChangeHandlers):
             return evolve(memory, pending=memory.pending.delete(key))
         return evolve(memory, pending=memory.pending.set(key, pending))
 
+    def parked(self, memory: CronJobMemory) -> frozenset[str]:
+        """The keys `wakeup_at` does not wake (`controllers.base`): their last sync found the Job
+        name of its activation taken by a Job it does not control, or by one already in
+        `status.active`, and returned without `AddAfter` (syncCronJob's IsAlreadyExists branch,
+        `pkg/controller/cronjob/cronjob_controllerv2.go`), so nothing but an event queues them
+        again. Upstream the informers' resync (12 to 24 h, `--min-resync-period`) would: past any
+        run's horizon, so the model leaves it out."""
+        return memory.parked
+
     def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:
         """The CronJob's next activation (nextScheduleTimeDuration), unless a sync would end without
-        a requeue (being deleted, suspended, an unusable schedule or zone)."""
+        a requeue (being deleted, suspended, an unusable schedule or zone; a key `parked` after an
+        AlreadyExists is held back by its memory)."""
         namespace, name = split_key(key)
         cron_job = view.get(ObjectKey(CRONJOBS, namespace, name))
         if not isinstance(cron_job, CronJob) or cron_job.metadata.deletion_timestamp is not None \

@@ -233,10 +233,18 @@ def _schedule(user: str, objects: tuple[CronJob, CronJob], detached: bool, dirty
     return Decision(tuple(requests), pending=pending, cleanup=cleanup)
 
 
-def pending_write(user: str, pending: Pending, live: Live) -> tuple[tuple[Request, ...], bool]:
+Outcome = Literal["requeue", "retry", "stall"]
+"""How a sync that created (or found) its Job ends: with its usual requeue at the next activation,
+queued again at once (a live read to make, or a failed one: the sync's error), or without any
+requeue (`stall`: the Job that existed is not this CronJob's, or already in `status.active`)."""
+
+
+def pending_write(user: str, pending: Pending, live: Live) -> tuple[tuple[Request, ...], Outcome]:
     """The rest of a sync that created (or found) its Job: the status write, or the live read of
-    the Job that already existed; and whether the key is queued again (for that read, or after the
-    Job that existed was gone when read)."""
+    the Job that already existed; and how the sync ends (`Outcome`). syncCronJob's IsAlreadyExists
+    branch returns `nil, updateStatus, nil` when the Job is not controlled by the CronJob or is in
+    its active list: no requeueAfter, no error, so sync and processNextWorkItem add the key nowhere
+    (`pkg/controller/cronjob/cronjob_controllerv2.go`, v1.33)."""
     cron_job = pending.cron_job
     status = cron_job.status
     if pending.created is not None:
@@ -244,16 +252,16 @@ def pending_write(user: str, pending: Pending, live: Live) -> tuple[tuple[Reques
     elif pending.exists:
         if pending.name not in live.jobs:
             return (Request(verb="get", user=user, resource=JOBS, namespace=cron_job.metadata.namespace,
-                            name=pending.name),), True
+                            name=pending.name),), "retry"
         job = live.jobs[pending.name]
         owner = job.metadata.controller_ref() if job is not None else None
         if job is None:  # GetJob failed: the sync returns the error, the key is retried
-            return ((status_write(user, cron_job, status),) if pending.dirty else ()), True
+            return ((status_write(user, cron_job, status),) if pending.dirty else ()), "retry"
         if owner is None or owner.uid != cron_job.metadata.uid or any(r.uid == job.metadata.uid for r in status.active):
-            return ((status_write(user, cron_job, status),) if pending.dirty else ()), False
+            return ((status_write(user, cron_job, status),) if pending.dirty else ()), "stall"
         ref = job_ref(job)
     else:
-        return (), False
+        return (), "requeue"
     if pending.record:
         status = evolve(status, active=(*status.active, ref), last_schedule_time=pending.scheduled)
-    return (status_write(user, cron_job, status),), False
+    return (status_write(user, cron_job, status),), "requeue"

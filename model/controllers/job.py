@@ -4,11 +4,21 @@
 its expectations, finalizer expectations and back-off record); a Job whose `managedBy` names another
 controller → nothing (managedByExternalController, JobManagedBy on by default; a manifest cannot
 set such a value, an API request can); a finished Job (Complete or Failed)
-→ forget its back-off record, nothing else; check the expectations (`replicaset_expectations`, the
-same ControllerExpectations) before listing the pods; claim the namespace's pods (getPodsForJob:
-`podutil.claim`, an orphan adopted with the tracking finalizer added, `job_util.adopt_patch`); the
-pods whose finalizer removal is expected (finalizerExpectations) are neither counted nor patched
-again.
+→ forget its back-off record, nothing else; check the expectations before listing the pods; claim
+the namespace's pods (getPodsForJob: `podutil.claim`, an orphan adopted with the tracking finalizer
+added, `job_util.adopt_patch`; a pod whose labels stopped matching released with the finalizer
+removed in the same patch, `job_util.release_patch`); the pods whose finalizer removal is expected
+(finalizerExpectations) are neither counted nor patched again.
+
+Expectations: upstream's Job controller counts (`controller.NewControllerExpectations`, not the
+ReplicaSet's UID-tracking kind): ExpectCreations(n) / ExpectDeletions(n), lowered by one for each
+ADD of a pod it controls (addPod) and for each deletion event of one (deletePod, reached from
+updatePod when the pod gets a deletionTimestamp and again at its final delete, so a graceful delete
+lowers it twice), whichever pods they are. The model keeps `replicaset_expectations`' records: the
+pods it created by UID and revision, those it deleted by name and UID, each observed once the cache
+shows it. Upstream's count can be met sooner (a pod of the Job deleted by someone else, a graceful
+delete counted twice); the model waits for the pods it acted on, so it never syncs before upstream
+could: it can only be slower to act.
 
 Memory: the expectations; the expected finalizer removals by Job key (expectFinalizersRemoved, with
 the pod's name and UID), lowered from the cache as the pod event handlers lower them upstream (the
@@ -58,6 +68,8 @@ from kubeprop.model.controllers.job_util import (
     BackoffRecord,
     adopt_patch,
     has_tracking_finalizer,
+    is_release_patch,
+    release_patch,
     remove_finalizer_patch,
 )
 from kubeprop.model.controllers.podutil import (
@@ -112,10 +124,14 @@ def _drop(memory: JobMemory, key: str) -> JobMemory:
 
 def tolerate(request: Request, response: Response) -> Literal["ignore"] | None:
     """Errors a sync does not return: a create refused because the namespace is terminating, a
-    delete or finalizer patch of a pod already gone (404)."""
+    delete or patch of a pod already gone (404), and a release answered 422 Invalid (ReleasePod
+    ignores both: "the pod has no owner reference" or "the uid of the pod doesn't match")."""
     if request.verb == "create" and namespace_terminating(response.code, response.message):
         return "ignore"
     if request.resource == "pods" and request.verb in ("delete", "patch") and response.code == 404:
+        return "ignore"
+    if request.resource == "pods" and request.verb == "patch" and response.code == 422 and (
+            is_release_patch(request.patch)):
         return "ignore"
     return None
 
@@ -254,9 +270,12 @@ class JobController(ChangeHandlers):
 
     def _adopted(self, job: Job, pods: tuple[Pod, ...], owned: tuple[ApiObject, ...],
                  requests: tuple[Request, ...]) -> tuple[list[Pod], list[Request]]:
-        """The claim with the Job's adoption: an adopted orphan gets the tracking finalizer, in the
-        patch and in the pods the sync counts."""
+        """The claim with the Job's adoption and release: an adopted orphan gets the tracking
+        finalizer, in the patch and in the pods the sync counts; a released pod (its labels stopped
+        matching) loses the Job's owner reference and the finalizer in one strategic patch
+        (`job_util.release_patch`: NewPodControllerRefManager(..., JobTrackingFinalizer))."""
         orphans = {p.metadata.name: p for p in pods if controller_of(p) is None}
+        by_name = {p.metadata.name: p for p in pods}
         out: list[Pod] = []
         for obj in owned:
             if not isinstance(obj, Pod):
@@ -270,6 +289,9 @@ class JobController(ChangeHandlers):
             pod = orphans.get(request.name)
             if pod is not None and self.tracking_finalizers:
                 request = evolve(request, patch=adopt_patch(job, pod), patch_type="strategic")
+            elif pod is None and (released := by_name.get(request.name)) is not None:
+                request = evolve(request, patch=release_patch(job, released, self.tracking_finalizers),
+                                 patch_type="strategic")
             sent.append(request)
         return out, sent
 

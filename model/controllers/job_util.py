@@ -8,12 +8,15 @@ completed indexes as the compressed interval string "1,3-5"), `backoff_utils.go`
 (newBackoffRecord, getFinishedTime, getRemainingTimeForFailuresCount: 10 s doubling, capped at
 MaxJobPodFailureBackOff — 10 minutes in the v1.33 code, where the user documentation still says six),
 `job_controller.go` (isPodFailed, the tracking-finalizer patches), `pkg/controller/controller_utils.go`
-(controller.ActivePods: the order in which active pods are removed).
+(controller.ActivePods: the order in which active pods are removed),
+`pkg/controller/controller_ref_manager.go` (AdoptPod and ReleasePod with the tracking finalizer).
 
 Model choices: the JOB_COMPLETION_INDEX environment variable (addCompletionIndexEnvVariables, a
-downward-API reference to the annotation) is not added, as the model runs no container code; a
-pod's finish time is the latest `finishedAt` of its containers, else its Ready=False transition,
-else its deletion time less the grace period, else its creation time, as getFinishedTime.
+downward-API reference to the annotation) is not added, as the model runs no container code. A
+pod's finish time is getFinishedTime's (`finish_time`): the latest `finishedAt` of its containers
+and sidecars, which the model's kubelet writes with the model clock when it records a terminated
+state (`kubeprop.model.kubelet.status`), else its Ready=False transition, else its deletion time
+less the grace period, else its creation time.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from kubeprop.model.api.batch import (
 from kubeprop.model.api.codec import encode
 from kubeprop.model.api.pod import Pod, pod_ready_condition
 from kubeprop.model.controllers.podutil import is_pod_ready, new_controller_ref, pod_template_object
+from kubeprop.model.controllers.replicaset import max_container_restarts
 from kubeprop.model.evolve import evolve
 
 __all__ = [
@@ -47,9 +51,11 @@ __all__ = [
     "format_indexes",
     "has_tracking_finalizer",
     "is_pod_failed",
+    "is_release_patch",
     "job_pod",
     "new_backoff_record",
     "parse_indexes",
+    "release_patch",
     "remaining_backoff",
     "remove_finalizer_patch",
 ]
@@ -134,11 +140,36 @@ def _container_finish(status: Any) -> int | None:
     return finished if isinstance(finished, int) else None
 
 
+def _latest_finish(previous: int | None, statuses: Iterable[Any]) -> int | None:
+    """latestFinishTime: the latest `finishedAt` of `statuses`, starting from `previous`; None as
+    soon as one of them is not terminated or has no `finishedAt` (whatever `previous` was)."""
+    latest = previous
+    for status in statuses:
+        finished = _container_finish(status)
+        if finished is None:
+            return None
+        latest = finished if latest is None else max(latest, finished)
+    return latest
+
+
+def _containers_finish(pod: Pod) -> int | None:
+    """getFinishTimeFromContainers (feature SidecarContainers, on by default since v1.29 and GA in
+    v1.33): the latest `finishedAt` of the regular containers, then carried on over the statuses
+    of the restartable init containers (sidecars, matched by name to the spec's init containers
+    whose restartPolicy is Always). As upstream, the sidecars' pass starts again from nothing when
+    a regular container had not terminated, so their finish alone then dates the pod."""
+    finished = _latest_finish(None, pod.status.container_statuses)
+    sidecars = {c.name for c in pod.spec.init_containers if c.restart_policy == "Always"}
+    return _latest_finish(finished, (c for c in pod.status.init_container_statuses if c.name in sidecars))
+
+
 def finish_time(pod: Pod) -> int:
-    """getFinishedTime (module docstring)."""
-    ends = [_container_finish(c) for c in pod.status.container_statuses]
-    if ends and None not in ends:
-        return max(e for e in ends if e is not None)
+    """getFinishedTime (`pkg/controller/job/backoff_utils.go`): the containers' finish
+    (`_containers_finish`), else the Ready=False condition's transition time, else the deletion
+    time less the grace period, else the creation time."""
+    finished = _containers_finish(pod)
+    if finished is not None:
+        return finished
     ready = pod_ready_condition(pod)
     if ready is not None and ready.status == "False" and ready.last_transition_time is not None:
         return ready.last_transition_time
@@ -192,10 +223,6 @@ def _ready_since(pod: Pod) -> int | None:
     return cond.last_transition_time if cond is not None and cond.status == "True" else None
 
 
-def _restarts(pod: Pod) -> int:
-    return max((c.restart_count for c in pod.status.container_statuses), default=0)
-
-
 def _later(t1: int | None, t2: int | None) -> bool:
     """afterOrZero: a missing time counts as later."""
     if t1 is None or t2 is None:
@@ -204,8 +231,10 @@ def _later(t1: int | None, t2: int | None) -> bool:
 
 
 def _less(a: Pod, b: Pod) -> bool:
-    """controller.ActivePods.Less: unassigned, Pending < Unknown < Running, not ready, ready for less
-    time, more restarts, newer — first."""
+    """controller.ActivePods.Less (`pkg/controller/controller_utils.go`, v1.33): unassigned,
+    Pending < Unknown < Running, not ready, ready for less time, more restarts (regular containers,
+    then sidecars: compareMaxContainerRestarts, kubernetes PR #124952; the ReplicaSet's
+    `max_container_restarts`), newer — first."""
     if bool(a.spec.node_name) != bool(b.spec.node_name):
         return not a.spec.node_name
     if _phase_rank(a) != _phase_rank(b):
@@ -214,8 +243,8 @@ def _less(a: Pod, b: Pod) -> bool:
         return not is_pod_ready(a)
     if is_pod_ready(a) and _ready_since(a) != _ready_since(b):
         return _later(_ready_since(a), _ready_since(b))
-    if _restarts(a) != _restarts(b):
-        return _restarts(a) > _restarts(b)
+    if max_container_restarts(a) != max_container_restarts(b):
+        return max_container_restarts(a) > max_container_restarts(b)
     return _later(a.metadata.creation_timestamp, b.metadata.creation_timestamp)
 
 
@@ -286,3 +315,22 @@ def adopt_patch(job: Job, pod: Pod) -> dict[str, Any]:
     strategic merge patch adding the controller reference (merged by UID) and the finalizer."""
     return {"metadata": {"ownerReferences": [encode(new_controller_ref(job))], "uid": pod.metadata.uid,
                          "finalizers": [JOB_TRACKING_FINALIZER]}}
+
+
+def release_patch(job: Job, pod: Pod, tracking: bool = True) -> dict[str, Any]:
+    """ReleasePod with the Job's finalizer (`pkg/controller/controller_ref_manager.go`,
+    GenerateDeleteOwnerRefStrategicMergeBytes): a strategic merge patch deleting the Job's owner
+    reference (by UID) and, in the same patch, the tracking finalizer (`tracking` False: the owner
+    reference only, as before JobTrackingWithFinalizers), with the pod's UID as a precondition."""
+    metadata: dict[str, Any] = {"ownerReferences": [{"$patch": "delete", "uid": job.metadata.uid}],
+                                "uid": pod.metadata.uid}
+    if tracking:
+        metadata["$deleteFromPrimitiveList/finalizers"] = [JOB_TRACKING_FINALIZER]
+    return {"metadata": metadata}
+
+
+def is_release_patch(patch: Any) -> bool:
+    """Whether a pod patch is `release_patch`'s (an owner reference deleted by UID)."""
+    metadata = patch.get("metadata") if isinstance(patch, Mapping) else None
+    refs = metadata.get("ownerReferences") if isinstance(metadata, Mapping) else None
+    return isinstance(refs, list) and any(isinstance(r, Mapping) and r.get("$patch") == "delete" for r in refs)

@@ -88,15 +88,6 @@ def available_at(ready: Iterable[Pod], min_ready_seconds: int, now: int) -> int 
     return min(times, default=None)
 
 
-def all_available_at(ready: Iterable[Pod], min_ready_seconds: int, now: int) -> int | None:
-    """The first model time every one of the `ready` pods is available (`available_at`'s times,
-    the last of them), or None if they all are already."""
-    times = [cond.last_transition_time + min_ready_seconds + 1 for pod in ready
-             if (cond := pod_ready_condition(pod)) is not None and cond.last_transition_time is not None
-             and not is_pod_available(pod, min_ready_seconds, now)]
-    return max(times, default=None)
-
-
 def controller_of(obj: ApiObject) -> OwnerReference | None:
     """The owner reference with controller=true (metav1.GetControllerOf)."""
     return obj.metadata.controller_ref()

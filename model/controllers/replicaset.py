@@ -27,12 +27,12 @@ pod already gone (404). The first is no error at all (`tolerate`): the other cre
 sent, their expectations stay (slowStartBatch counted them successes; the record expires), and
 the key is not requeued.
 
-Not modelled: the status-update retry with a
-fresh GET (`updateReplicaSetStatus`; the model's update fails with 409 and the key is
-requeued); the `canAdopt` re-read of the ReplicaSet before adopting; the delayed requeue after
-minReadySeconds (`AddAfter`; see `wakeup_at`); 404 on delete/adopt counts as a failure (it
-stops the remaining requests and requeues) where upstream ignores it; terminatingReplicas
-(feature gate DeploymentReplicaSetTerminatingReplicas, off by default).
+The requeues after minReadySeconds (updatePod's and syncReplicaSet's `AddAfter`) are a
+wake-up, `wakeup_at`. Not modelled: the status-update retry with a fresh GET
+(`updateReplicaSetStatus`; the model's update fails with 409 and the key is requeued); the
+`canAdopt` re-read of the ReplicaSet before adopting; 404 on adopt counts as a failure (it stops the
+remaining requests and requeues) where upstream ignores it; terminatingReplicas (feature gate
+DeploymentReplicaSetTerminatingReplicas, off by default).
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ from kubeprop.model.controllers.base import Change, ChangeHandlers, Reconciliati
 from kubeprop.model.controllers.handlers import labels_changed, on_delete, owned_change, same_version
 from kubeprop.model.controllers.podutil import (
     CONTROLLER_MANAGER_USER,
-    all_available_at,
     available_at,
     claim,
     controller_of,
@@ -75,7 +74,9 @@ from kubeprop.model.frozen import EMPTY
 from kubeprop.model.state.informer import ObjectView
 
 BURST_REPLICAS = 500
-"""`--concurrent-...`: BurstReplicas, the most pods one sync creates or deletes (replica_set.go)."""
+"""BurstReplicas (`pkg/controller/replicaset/replica_set.go`), the most pods one sync creates or
+deletes: a constant the controller manager passes to NewReplicaSetController
+(`cmd/kube-controller-manager/app/apps.go`), no flag sets it."""
 
 SLOW_START_INITIAL_BATCH_SIZE = 1
 """controller.SlowStartInitialBatchSize."""
@@ -125,7 +126,7 @@ def _log_rank(then: int, now: int) -> int:
     return int(math.log2(elapsed_ns)) if elapsed_ns > 0 else -1
 
 
-def _max_restarts(pod: Pod) -> tuple[int, int]:
+def max_container_restarts(pod: Pod) -> tuple[int, int]:
     """maxContainerRestarts (`pkg/controller/controller_utils.go`, v1.33): the highest restart count
     of the regular containers, then of the sidecars (init containers whose own restartPolicy is
     Always, matched to their statuses by name). Compared as a pair, as compareMaxContainerRestarts
@@ -178,7 +179,7 @@ def pod_deletion_less(a: Pod, b: Pod, rank_a: int, rank_b: int, now: int, logari
         decided = _newer_first(_ready_time(a), _ready_time(b), a, b, now, logarithmic)
         if decided is not None:
             return decided
-    restarts_a, restarts_b = _max_restarts(a), _max_restarts(b)
+    restarts_a, restarts_b = max_container_restarts(a), max_container_restarts(b)
     if restarts_a != restarts_b:
         return restarts_a > restarts_b
     decided = _newer_first(a.metadata.creation_timestamp, b.metadata.creation_timestamp, a, b, now, logarithmic)
@@ -291,8 +292,9 @@ class ReplicaSetController(ChangeHandlers):
       the `rs-no-expectations` variant, as is a timeout of 0;
     - `burst_replicas`: the per-sync cap on creations/deletions (upstream 500);
     - `logarithmic_scale_down`: feature gate LogarithmicScaleDown (on by default since 1.22);
-    - `requeue_at_next_availability`: the delayed requeue after minReadySeconds follows v1.34's rule
-      (model parameter `replicaSetRequeueAtNextAvailability`; False: v1.33's, see `wakeup_at`).
+    - `requeue_at_next_availability`: v1.34's requeue after minReadySeconds (model parameter
+      `replicaSetRequeueAtNextAvailability`); the model's wake-ups are the same with either value
+      (`wakeup_at` says why and what upstream differs in that the model does not track).
     """
 
     expectations_timeout_seconds: int = 300
@@ -383,30 +385,32 @@ class ReplicaSetController(ChangeHandlers):
         return exp.observe_response(memory, request, response)
 
     def wakeup_at(self, view: ObjectView, key: str, now: int) -> int | None:
-        """When the sync would be requeued by time alone (`queue.AddAfter` at the end of
-        syncReplicaSet, `pkg/controller/replicaset/replica_set.go`), or None. Not part of the
-        `Controller` protocol; a timer component may use it.
+        """When the set is requeued by time alone (`queue.AddAfter`,
+        `pkg/controller/replicaset/replica_set.go`), or None. Not part of the `Controller` protocol;
+        a timer component may use it.
 
-        v1.33 (the default): only when the status the sync wrote has every replica ready and not
-        every one available (`ReadyReplicas == Replicas && AvailableReplicas != Replicas`), after
-        minReadySeconds: the model wakes it when the last of the ready pods becomes available (the
-        earliest such a requeue can fire: the sync that saw them all ready came at or after the
-        last one's readiness). While a replica is not ready no requeue is armed, so
-        `availableReplicas` waits for the next event of the set or its pods. v1.34 (kubernetes PR
-        #132121, `requeue_at_next_availability`): whenever `ReadyReplicas != AvailableReplicas`,
-        at the first ready pod's availability (FindMinNextPodAvailabilityCheck)."""
+        v1.33 arms two such requeues. updatePod: when a pod the set controls turns Ready and
+        minReadySeconds > 0, `enqueueRSAfter(rs, minReadySeconds + 1 s)`, one per pod; syncReplicaSet:
+        `AddAfter(minReadySeconds)` when the status it wrote has every replica ready and not every one
+        available. The first wakes the set when each ready pod becomes available (Ready for longer than
+        minReadySeconds, `is_pod_available`: on the model's whole-second clock, at its Ready transition
+        + minReadySeconds + 1 s, the earliest updatePod's requeue can fire: the informer sees the
+        transition at or after it), so the second adds no earlier time. v1.34 (kubernetes PR #132121,
+        `requeue_at_next_availability`) makes the sync's requeue the first ready pod's availability
+        (FindMinNextPodAvailabilityCheck) whenever ReadyReplicas != AvailableReplicas: on this clock
+        the same times. What differs between them upstream is what the model does not track: in
+        v1.33 a Ready transition the controller never saw as an update (the pod already Ready when its
+        informer listed it after a restart, or Ready before the set's minReadySeconds was raised) arms
+        no requeue, and of two AddAfter of the key the delaying queue keeps the earlier (a pod Ready,
+        then not, then Ready again waits for the next event: kubernetes issue #108266). The model
+        wakes the set at every ready pod's availability in both: never later than upstream."""
         namespace, name = split_key(key)
         rs = view.get(ObjectKey("replicasets.apps", namespace, name))
         if not isinstance(rs, ReplicaSet) or rs.spec.min_ready_seconds <= 0:
             return None
         ready = [p for p in pods_in(view, namespace)
                  if is_controlled_by(p, rs) and is_pod_active(p) and is_pod_ready(p)]
-        if self.requeue_at_next_availability:
-            return available_at(ready, rs.spec.min_ready_seconds, now)
-        status, replicas = rs.status, (rs.spec.replicas if rs.spec.replicas is not None else 1)
-        if status.ready_replicas != replicas or status.available_replicas == replicas:
-            return None
-        return all_available_at(ready, rs.spec.min_ready_seconds, now)
+        return available_at(ready, rs.spec.min_ready_seconds, now)
 
 
 def related_pods(view: ObjectView, rs: ReplicaSet) -> tuple[Pod, ...]:

@@ -6,7 +6,8 @@ Upstream: `pkg/kubelet/kubelet_pods.go` generateAPIPodStatus and getPhase,
 unchanged; conditions the kubelet does not own are kept), `pkg/kubelet/kubelet_node_status.go`
 and `pkg/kubelet/nodestatus/setters.go` (the node conditions).
 
-Model choices: container state timestamps other than `startedAt` are left out; containerID and
+Model choices: container state timestamps other than a running state's `startedAt` and a
+terminated state's `finishedAt` (the model clock at the exit) are left out; containerID and
 imageID are empty; the kubelet owns the conditions PodScheduled, Initialized, ContainersReady,
 Ready (and DisruptionTarget on an evicted pod); `PodReadyToStartContainers` is not modelled.
 
@@ -106,7 +107,13 @@ def get_phase(runtime: PodRuntime) -> str:
 
 
 def _terminated(c: ContainerRuntime) -> FrozenMap[str, Any]:
-    return FrozenMap({"terminated": FrozenMap({"exitCode": c.exit_code, "reason": c.exit_reason})})
+    """A terminated state (`convertToAPIContainerStatuses`): the last exit's code, reason and
+    `finishedAt` (the model time it exited, `exited_at`; the Job controller dates a failed pod by it,
+    `job_util.finish_time`)."""
+    terminated: dict[str, Any] = {"exitCode": c.exit_code, "reason": c.exit_reason}
+    if c.exited_at is not None:
+        terminated["finishedAt"] = c.exited_at
+    return FrozenMap({"terminated": FrozenMap(terminated)})
 
 
 def container_status(runtime: PodRuntime, c: ContainerRuntime, image: str) -> ContainerStatus:

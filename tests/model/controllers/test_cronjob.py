@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from kubeprop.model.api.batch import Job, condition_true
@@ -15,11 +16,12 @@ from kubeprop.model.api.batch_cronjob import SCHEDULED_TIMESTAMP_ANNOTATION, Cro
 from kubeprop.model.cluster import build_model, initial_state, step
 from kubeprop.model.cluster.compose import actions
 from kubeprop.model.cluster.drive import fair_run
+from kubeprop.model.controllers.base import next_timer as controller_timer
 from kubeprop.model.controllers.cronjob import CronJobController
 from kubeprop.model.controllers.registry import ADDON_CONTROLLERS
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.state.actions import CrashComponent
-from kubeprop.model.state.cluster import ClusterModel, ClusterState
+from kubeprop.model.state.cluster import ClusterModel, ClusterState, view
 from kubeprop.properties.cronjobs import cronjob_one_job_per_schedule
 from kubeprop.properties.jobs import jobs_finished
 
@@ -89,3 +91,47 @@ def test_the_job_name_is_the_lock_across_a_restart(scenario: str, stamp: str) ->
         (cron,) = [c for c in state.store.list("cronjobs.batch") if isinstance(c, CronJob)]
         assert cron.status.last_schedule_time == 60
         assert {j.metadata.annotations[SCHEDULED_TIMESTAMP_ANNOTATION] for j in _jobs(state).values()} == {stamp}
+
+
+def _cron_jobs_made(model: ClusterModel) -> tuple[set[str], ClusterState]:
+    """The names of the Jobs the CronJob controller made in the fair run, and its end."""
+    return _cron_jobs_made_from(model, initial_state(model))
+
+
+def _cron_jobs_made_from(model: ClusterModel, state: ClusterState) -> tuple[set[str], ClusterState]:
+    """The names of the Jobs the CronJob controller made in the fair run from `state`, and its end."""
+    names: set[str] = set()
+    for act in fair_run(model, state).trace:
+        state = step(model, state, act)
+        names |= {name for name, job in _jobs(state).items()
+                  if (ref := job.metadata.controller_ref()) is not None and ref.kind == "CronJob"}
+    return names, state
+
+
+def test_a_job_of_another_owner_on_the_activation_name_stalls_the_cronjob() -> None:
+    """audit22a: `squat.yaml`'s user Job `report-2` takes the name of the 120 s activation's Job.
+    syncCronJob's IsAlreadyExists branch GETs it, finds it not controlled by the CronJob and returns
+    `nil, updateStatus, nil` (`pkg/controller/cronjob/cronjob_controllerv2.go`): no AddAfter, so
+    the key is synced again only by an event (or the informers' 12-24 h resync, past the run). The
+    CronJob's own Job events came before, so upstream starts no Job after report-1."""
+    model = build_model(load_scenario(DATA / "squat.yaml"))
+    names, end = _cron_jobs_made(model)
+    assert names == {"report-1"}
+    assert end.controllers["cronjob"].memory.parked == frozenset({"default/report"})
+    cache = view(model, end, "controller-manager")
+    assert CronJobController().wakeup_at(cache, "default/report", end.clock) is not None  # held back by its memory
+    assert controller_timer(model, end) is None
+    assert end.clock < 180  # nothing else keeps time going
+    # an event queuing the key before the next activation: the same AlreadyExists, parked again
+    again, still = _cron_jobs_made_from(model, _queued(end, end.clock))
+    assert again == {"report-1"} and still.controllers["cronjob"].memory.parked == frozenset({"default/report"})
+    # one at 185 s: its sync starts the 180 s activation's Job and the requeues go on
+    names, after = _cron_jobs_made_from(model, _queued(end, 185))
+    assert {"report-3", "report-4"} <= names and "report-2" not in names
+    assert after.controllers["cronjob"].memory.parked == frozenset()
+
+
+def _queued(state: ClusterState, clock: int) -> ClusterState:
+    """`state` at `clock` with the CronJob's key queued, as an event would queue it."""
+    cronjob = state.controllers["cronjob"].enqueue(["default/report"])
+    return attrs.evolve(state, clock=clock, controllers=state.controllers.set("cronjob", cronjob))

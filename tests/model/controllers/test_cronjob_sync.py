@@ -90,8 +90,8 @@ def test_a_due_activation_creates_its_job_then_records_it() -> None:
     assert _verbs(decision.requests) == [("create", "report-1")]
     assert decision.pending is not None and decision.pending.scheduled == 60
     created = attrs.evolve(decision.pending, created=ObjectReference(kind="Job", name="report-1", uid="j1"))
-    (write,), again = pending_write(USER, created, Live())
-    assert not again and write.verb == "update-status"
+    (write,), outcome = pending_write(USER, created, Live())
+    assert outcome == "requeue" and write.verb == "update-status"
     assert write.obj.status.last_schedule_time == 60
     assert [r.uid for r in write.obj.status.active] == ["j1"]
 
@@ -169,13 +169,27 @@ def test_already_exists_reads_the_job_and_records_it_if_controlled() -> None:
     decision = decide(USER, _cron(), [], Live(), 65)
     assert decision.pending is not None
     exists = attrs.evolve(decision.pending, exists=True)
-    (get,), again = pending_write(USER, exists, Live())
-    assert get.verb == "get" and again
+    (get,), outcome = pending_write(USER, exists, Live())
+    assert get.verb == "get" and outcome == "retry"
     ours = _job("report-1", "j1")
-    (write,), again = pending_write(USER, exists, Live(jobs=FrozenMap({"report-1": ours})))
-    assert not again and [r.uid for r in write.obj.status.active] == ["j1"]
+    (write,), outcome = pending_write(USER, exists, Live(jobs=FrozenMap({"report-1": ours})))
+    assert outcome == "requeue" and [r.uid for r in write.obj.status.active] == ["j1"]
+    assert pending_write(USER, exists, Live(jobs=FrozenMap({"report-1": None})))[1] == "retry"  # GetJob failed
+
+
+def test_a_job_it_does_not_control_or_already_active_ends_the_sync_without_requeue() -> None:
+    """syncCronJob's IsAlreadyExists branch returns `nil, updateStatus, nil` (audit22a): no
+    AddAfter, so the key waits for an event."""
+    decision = decide(USER, _cron(), [], Live(), 65)
+    assert decision.pending is not None
+    exists = attrs.evolve(decision.pending, exists=True)
+    ours = _job("report-1", "j1")
     foreign = attrs.evolve(ours, metadata=attrs.evolve(ours.metadata, owner_references=()))
-    assert pending_write(USER, exists, Live(jobs=FrozenMap({"report-1": foreign}))) == ((), False)
+    assert pending_write(USER, exists, Live(jobs=FrozenMap({"report-1": foreign}))) == ((), "stall")
+    ref = ObjectReference(kind="Job", name="report-1", uid="j1")
+    active = attrs.evolve(exists, cron_job=attrs.evolve(exists.cron_job, status=attrs.evolve(
+        exists.cron_job.status, active=(ref,))))
+    assert pending_write(USER, active, Live(jobs=FrozenMap({"report-1": ours}))) == ((), "stall")
 
 
 def test_the_repeated_hour_of_the_fall_back_day_starts_a_second_job() -> None:

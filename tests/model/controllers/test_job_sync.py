@@ -21,7 +21,7 @@ from kubeprop.model.api.batch import (
     condition_true,
 )
 from kubeprop.model.api.objects import ObjectKey, Pod, decode_object
-from kubeprop.model.api.server import Request
+from kubeprop.model.api.server import Request, Response
 from kubeprop.model.api.store import Store
 from kubeprop.model.controllers.base import Change
 from kubeprop.model.controllers.job import ORPHAN_PREFIX, JobController, JobMemory
@@ -284,3 +284,26 @@ def test_a_removal_never_sent_is_not_expected() -> None:
     assert not memory.finalizers and not memory.unanswered
     store, memory, _ = sync(store, memory, now=4)
     assert stored(store).status.succeeded == 1 and condition_true(stored(store), "Complete")
+
+
+def test_a_released_pod_loses_the_owner_reference_and_the_finalizer_in_one_patch() -> None:
+    """ReleasePod with NewPodControllerRefManager(..., JobTrackingFinalizer): a pod whose labels
+    stop matching is released by one strategic patch deleting the Job's owner reference and the
+    tracking finalizer (`pkg/controller/controller_ref_manager.go`); 404 and 422 are ignored."""
+    store, _ = create(manifest())
+    store, memory, _ = sync(store, JobMemory())
+    pod = job_pods(store)[0]
+    moved = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, labels=pod.metadata.labels.set(
+        "batch.kubernetes.io/controller-uid", "someone-else")))
+    store = API.ok(store, Request(verb="update", user=ADMIN, obj=moved))
+    decision = JobController().reconcile(store, KEY, memory, 2)
+    (release,) = [r for r in decision.requests if r.verb == "patch"]
+    assert release.patch_type == "strategic" and release.name == pod.metadata.name
+    store, _, _ = sync(store, memory, now=2)
+    released = store.get(ObjectKey("pods", "default", pod.metadata.name))
+    assert released is not None
+    assert (released.metadata.owner_references, released.metadata.finalizers) == ((), ())
+    assert decision.tolerate is not None
+    assert decision.tolerate(release, Response(422, "Invalid", "uid mismatch")) == "ignore"
+    assert decision.tolerate(release, Response(404, "NotFound")) == "ignore"
+    assert decision.tolerate(release, Response(500, "InternalError")) is None

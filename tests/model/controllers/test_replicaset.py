@@ -416,19 +416,25 @@ def _two_replicas_one_ready(ctl: ReplicaSetController) -> Store:
     return store
 
 
-def test_v1_33_requeues_for_min_ready_seconds_only_once_every_replica_is_ready() -> None:
-    """v1.33's syncReplicaSet arms `AddAfter(minReadySeconds)` only when the status it wrote has
-    ReadyReplicas == Replicas (kubernetes PR #132121 changed that in v1.34): with one replica not
-    ready nothing wakes the set when the ready one becomes available."""
+def test_v1_33_requeues_each_pod_that_turns_ready_after_min_ready_seconds() -> None:
+    """v1.33's updatePod arms `enqueueRSAfter(rs, minReadySeconds + 1 s)` when a pod of the set
+    turns Ready (`pkg/controller/replicaset/replica_set.go`), whatever the other replicas do: with one
+    replica never ready the ready one is still counted available (audit22a: the model armed only
+    syncReplicaSet's requeue, which needs every replica ready, and woke nothing)."""
     ctl = ReplicaSetController()
     store = _two_replicas_one_ready(ctl)
-    assert ctl.wakeup_at(store, "default/web", 6) is None
-    store = make_ready(store, web_pods(store)[1], now=8)
-    store, _ = converge(ctl, store, ctl.initial_memory(), now=9)
-    assert ctl.wakeup_at(store, "default/web", 9) == 19  # both available by then
+    assert ctl.wakeup_at(store, "default/web", 6) == 16  # Ready at 5, available once Ready longer than 10 s
+    store, _ = converge(ctl, store, ctl.initial_memory(), now=16)
+    assert (rs_of(store).status.ready_replicas, rs_of(store).status.available_replicas) == (1, 1)
+    assert ctl.wakeup_at(store, "default/web", 16) is None
+    store = make_ready(store, web_pods(store)[1], now=18)
+    store, _ = converge(ctl, store, ctl.initial_memory(), now=19)
+    assert ctl.wakeup_at(store, "default/web", 19) == 29
 
 
 def test_v1_34_requeues_at_the_first_ready_pods_availability() -> None:
+    """v1.34's syncReplicaSet (kubernetes PR #132121) requeues at the next availability: on the
+    model's whole-second clock the times updatePod's requeue already gives."""
     ctl = ReplicaSetController(requeue_at_next_availability=True)
     store = _two_replicas_one_ready(ctl)
     assert ctl.wakeup_at(store, "default/web", 6) == 16
