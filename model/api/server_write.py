@@ -43,6 +43,7 @@ from kubeprop.model.api.revisions import carry_current_revision
 from kubeprop.model.api.server import Context, Response, Result, describe, status
 from kubeprop.model.api.server_apply import applied_object, patched_object, track
 from kubeprop.model.api.server_delete import delete, should_delete_during_update
+from kubeprop.model.api.status_update import prepare_for_status_update
 from kubeprop.model.api.store import Store, stamp_new
 from kubeprop.model.api.validation import FieldError, validate_create, validate_status_update, validate_update
 from kubeprop.model.api.validation_job import generate_selector
@@ -356,7 +357,9 @@ def update_subresource(store: Store, ctx: Context, namespace: str, name: str, su
 
 
 def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Result:
-    """PUT on `/status`: only the status changes; the stored spec and metadata are kept."""
+    """PUT on `/status`: the status changes; what else the kind's status strategy lets through
+    (`status_update`: a Pod's labels, annotations and finalizers, a ReplicaSet's metadata, a
+    Deployment's but its labels) is stored too, the system fields kept as on any update."""
     new = _pruned(store, ctx.request.obj)
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
     if not ctx.info.status_subresource:
@@ -368,20 +371,7 @@ def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Resu
     bad = _precondition(ctx, new, old)
     if bad is not None:
         return Result(store, bad)
-    if isinstance(new, CustomObject) and isinstance(old, CustomObject):
-        value = new.content.get("status")
-        content = old.content.delete("status") if value is None else old.content.set("status", value)
-        merged: ApiObject = evolve(old, content=content)
-    else:
-        merged = with_status(old, getattr(new, "status", None))
-        if isinstance(old, Deployment):
-            # deploymentStatusStrategy.PrepareForUpdate resets only spec and labels
-            # (pkg/registry/apps/deployment/strategy.go): the revision annotation persists.
-            annotations = new.metadata.annotations
-            if annotations != merged.metadata.annotations:  # (equal: the stored metadata kept as it is)
-                merged = with_metadata(merged, evolve(merged.metadata, annotations=annotations))
-        if isinstance(merged, StatefulSet) and isinstance(old, StatefulSet):
-            merged = carry_current_revision(merged, old)
+    merged = _keep_system_fields(prepare_for_status_update(new, old), old)
     return _check_update(store, ctx, track(merged, old, ctx, "status"), old, "status")
 
 
