@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from cluster_harness import settled
 
 from kubeprop.model.api.core import Node, NodeStatus
 from kubeprop.model.api.meta import ObjectMeta
@@ -32,6 +33,8 @@ from kubeprop.model.frozen import FrozenMap
 from kubeprop.model.scenario.load import load_scenario
 from kubeprop.model.scheduler import component
 from kubeprop.model.scheduler.decide import SchedulerProfile, build_node_infos, node_scores, schedule_one
+from kubeprop.properties.convergence import schedulable_pods_bound
+from kubeprop.properties.scheduler_decisions import scheduler_decisions_sound
 
 HOST = "kubernetes.io/hostname"
 DATA = Path(__file__).parents[2] / "properties" / "scheduling" / "data" / "affinity"
@@ -152,3 +155,13 @@ def test_the_cluster_scheduler_reads_its_namespace_informer() -> None:
     assert decided is not None
     pod_, result = decided
     assert pod_.metadata.labels.get("app") == "web" and result.best == ("worker-1",), result.filter_reasons
+
+
+def test_the_settled_cluster_and_the_scheduler_properties_agree() -> None:
+    """The fair run binds web next to db, and neither the scheduler's soundness property nor the
+    convergence one (both re-judge with the namespaces' labels) reports anything."""
+    model, state = settled(DATA / "namespace-selector.yaml")
+    web = [p for p in state.store.list("pods") if p.metadata.labels.get("app") == "web"]
+    assert [p.spec.node_name for p in web if isinstance(p, Pod)] == ["worker-1"]
+    assert scheduler_decisions_sound(model, state) is None
+    assert schedulable_pods_bound(model, state) is None
