@@ -12,7 +12,9 @@ Upstream (`kubernetes/kubernetes`):
   `matchLabelKeys: [pod-template-hash]` ignore the old ReplicaSet's.
 * `pkg/api/pod/util.go` dropDisabledMatchLabelKeysFieldInPodAffinity (DropDisabledPodFields, in
   PrepareForCreate before the merge and in PrepareForUpdate): where the MatchLabelKeysInPodAffinity
-  gate is off the fields are dropped, unless the stored pod already uses them.
+  gate is off the fields are dropped, unless the stored pod already uses them. (Upstream drops them
+  from pod templates too, DropDisabledTemplateFields; the model leaves a template's fields and drops
+  them from the pods made from it, which is what the scheduler sees either way.)
 * `pkg/features/kube_features.go` MatchLabelKeysInPodAffinity: alpha (off) in v1.29 and v1.30, beta
   (on) from v1.31, GA and locked on from v1.33 — the model parameter
   `matchLabelKeysInPodAffinity` (default true, v1.33; false: v1.30 and before).
