@@ -92,11 +92,11 @@ def implied_namespaces(pods: Iterable[Pod]) -> NamespaceLabels:
     return FrozenMap({n: FrozenMap({NAMESPACE_NAME_LABEL: n}) for n in names})
 
 
-def _view(pod: Pod, nodes: Sequence[NodeInfo], namespaces: NamespaceLabels | None) -> NamespaceLabels:
-    """`namespaces`, or the implied view of the incoming pod and the snapshot's pods."""
-    if namespaces is not None:
-        return namespaces
-    return implied_namespaces([pod, *(p for ni in nodes for p in ni.pods)])
+def _own_labels(pod: Pod, namespaces: NamespaceLabels | None) -> Mapping[str, str]:
+    """The labels of the incoming pod's namespace in `namespaces` (None: the implied view's)."""
+    if namespaces is None:
+        return FrozenMap({NAMESPACE_NAME_LABEL: pod.metadata.namespace})
+    return namespace_labels(pod.metadata.namespace, namespaces)
 
 
 @attrs.frozen
@@ -159,8 +159,14 @@ def _pair(ni: NodeInfo, key: str) -> Pair | None:
     return None if value is None else (key, value)
 
 
-def _merged(terms: tuple[AffinityTerm, ...], namespaces: NamespaceLabels) -> tuple[AffinityTerm, ...]:
-    return tuple(t.merged(namespaces) for t in terms)
+def _merged(terms: tuple[AffinityTerm, ...], pod: Pod, nodes: Sequence[NodeInfo],
+            namespaces: NamespaceLabels | None) -> tuple[AffinityTerm, ...]:
+    """The incoming pod's terms merged against `namespaces` (None: the namespaces implied by the pod
+    and the snapshot's pods, built only when a term has a namespaceSelector to merge)."""
+    if not any(t.namespace_selector is not None and not t.namespace_selector.is_empty() for t in terms):
+        return terms
+    view = namespaces if namespaces is not None else implied_namespaces([pod, *(p for ni in nodes for p in ni.pods)])
+    return tuple(t.merged(view) for t in terms)
 
 
 @attrs.frozen
@@ -197,10 +203,9 @@ def _count_pod(state: dict[str, Counter[Pair]], s: _FilterState, pod_ns: Mapping
 @lru_cache(maxsize=256)
 def _filter_state(pod: Pod, nodes: tuple[NodeInfo, ...], namespaces: NamespaceLabels | None) -> _FilterState:
     """PreFilter over the whole snapshot."""
-    view = _view(pod, nodes, namespaces)
-    terms = _FilterState(_merged(_terms(pod, anti=False, preferred=False), view),
-                         _merged(_terms(pod, anti=True, preferred=False), view), EMPTY, EMPTY, EMPTY)
-    pod_ns = namespace_labels(pod.metadata.namespace, view)
+    terms = _FilterState(_merged(_terms(pod, anti=False, preferred=False), pod, nodes, namespaces),
+                         _merged(_terms(pod, anti=True, preferred=False), pod, nodes, namespaces), EMPTY, EMPTY, EMPTY)
+    pod_ns = _own_labels(pod, namespaces)
     counts: dict[str, Counter[Pair]] = {"existing": Counter(), "affinity": Counter(), "anti": Counter()}
     for ni in nodes:
         for existing in ni.pods:
@@ -276,10 +281,9 @@ def inter_pod_affinity_raw_scores(
 ) -> dict[str, int]:
     """PreScore over the whole snapshot + Score for each feasible node (before normalisation);
     `namespaces` as for `inter_pod_affinity_status`."""
-    view = _view(pod, nodes, namespaces)
-    s = _ScoreState(_merged(_terms(pod, anti=False, preferred=True), view),
-                    _merged(_terms(pod, anti=True, preferred=True), view),
-                    namespace_labels(pod.metadata.namespace, view))
+    s = _ScoreState(_merged(_terms(pod, anti=False, preferred=True), pod, nodes, namespaces),
+                    _merged(_terms(pod, anti=True, preferred=True), pod, nodes, namespaces),
+                    _own_labels(pod, namespaces))
     topology: Counter[Pair] = Counter()
     for ni in nodes:
         for existing in ni.pods:
