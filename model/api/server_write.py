@@ -357,9 +357,9 @@ def update_subresource(store: Store, ctx: Context, namespace: str, name: str, su
 
 
 def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Result:
-    """PUT on `/status`: the status changes, and what else the kind's status strategy lets through
-    (`status_update`: a built-in kind's metadata — a Pod's but its ownerReferences, a Deployment's
-    but its labels — never the spec) is stored too, the system fields kept as on any update."""
+    """PUT on `/status`: the status changes; what else the kind's status strategy lets through
+    (`status_update`: a Pod's labels, annotations and finalizers, a ReplicaSet's metadata, a
+    Deployment's but its labels) is stored too, the system fields kept as on any update."""
     new = _pruned(store, ctx.request.obj)
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
     if not ctx.info.status_subresource:
@@ -371,9 +371,7 @@ def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Resu
     bad = _precondition(ctx, new, old)
     if bad is not None:
         return Result(store, bad)
-    merged = prepare_for_status_update(new, old)
-    if merged.metadata is not old.metadata:
-        merged = _keep_system_fields(merged, old)
+    merged = _keep_system_fields(prepare_for_status_update(new, old), old)
     return _check_update(store, ctx, track(merged, old, ctx, "status"), old, "status")
 
 

@@ -1,27 +1,22 @@
 """What a PUT on `/status` stores: the per-kind status strategies' PrepareForUpdate.
 
-The built-in kinds' status strategies reset the *spec* to the stored one and let the rest of what
-the client sent through — the metadata too (then `rest.BeforeUpdate` keeps the system fields: uid,
+Most kinds' status strategies keep the stored object but its status: the spec, and the metadata
+through `metav1.ResetObjectMetaForStatus` (labels, annotations, finalizers, ownerReferences,
+deletionTimestamp, generation). Three older strategies reset less, so the metadata a client
+sends to `/status` is stored (then `rest.BeforeUpdate` keeps the system fields: uid,
 creationTimestamp, deletionTimestamp, deletionGracePeriodSeconds, generation — `server_write`):
-`newX.Spec = oldX.Spec` in `pkg/registry/apps/{replicaset,statefulset,daemonset}/strategy.go`,
-`pkg/registry/batch/{job,cronjob}/strategy.go`, `pkg/registry/core/{node,namespace,service,
-persistentvolume,persistentvolumeclaim}/strategy.go`, `pkg/registry/policy/poddisruptionbudget`,
-`pkg/registry/autoscaling/horizontalpodautoscaler`, `pkg/registry/networking/ingress`. Two reset
-more:
 
 * Pod (`pkg/registry/core/pod/strategy.go` podStatusStrategy.PrepareForUpdate): spec,
-  deletionTimestamp and ownerReferences ("old kubelets corrupt them"); labels, annotations and
-  finalizers are stored — the last finalizer of a pod being deleted with grace 0 removed through
-  `/status` deletes it (ShouldDeleteDuringUpdate, `server_delete`).
+  deletionTimestamp and ownerReferences reset ("old kubelets corrupt them"); labels, annotations
+  and finalizers are stored — the last finalizer of a pod being deleted with grace 0 removed
+  through `/status` deletes it (ShouldDeleteDuringUpdate, `server_delete`).
+* ReplicaSet (`pkg/registry/apps/replicaset/strategy.go` rsStatusStrategy.PrepareForUpdate): the
+  spec alone reset.
 * Deployment (`pkg/registry/apps/deployment/strategy.go` deploymentStatusStrategy.PrepareForUpdate):
-  spec and labels (the revision annotation the controller writes with its status persists).
+  spec and labels reset (the revision annotation the controller writes with its status persists).
 
-Custom objects with a status subresource keep everything but `.status` (the CR status strategy,
-`apiextensions-apiserver/pkg/registry/customresource/status_strategy.go`: the old object with the
-new status). A CustomResourceDefinition's `/status` keeps the stored metadata too (its strategy
-resets labels, annotations and ownerReferences; what it does with finalizers is not checked here,
-so the model keeps the whole metadata, as before). StatefulSets keep their current revision as the
-main resource does (`revisions`).
+Custom objects with a status subresource keep everything but `.status` (the CR status strategy);
+StatefulSets keep their current revision as the main resource does (`revisions`).
 """
 
 from __future__ import annotations
@@ -31,9 +26,9 @@ from typing import Any, cast
 from kubeprop.model.api.objects import (
     ApiObject,
     CustomObject,
-    CustomResourceDefinition,
     Deployment,
     Pod,
+    ReplicaSet,
     StatefulSet,
 )
 from kubeprop.model.api.revisions import carry_current_revision
@@ -47,20 +42,17 @@ def _with_status(obj: ApiObject, status_value: Any) -> ApiObject:
     return result
 
 
-def _spec_reset(new: ApiObject, old: ApiObject) -> ApiObject | None:
-    """The sent object with what its kind's status strategy resets taken from the stored one (None
-    for the kinds whose stored metadata stays: custom resource definitions)."""
-    if isinstance(new, CustomResourceDefinition) or not hasattr(new, "spec") or type(new) is not type(old):
-        return None
-    meta = new.metadata
-    if meta == old.metadata:
-        meta = old.metadata  # (the stored one itself: what a status write of a cached copy carries)
-    elif isinstance(new, Pod):
-        meta = evolve(meta, owner_references=old.metadata.owner_references)
-    elif isinstance(new, Deployment):
-        meta = evolve(meta, labels=old.metadata.labels)
-    reset: ApiObject = evolve(cast(Any, new), metadata=meta, spec=cast(Any, old).spec)
-    return reset
+def _legacy(new: ApiObject, old: ApiObject) -> ApiObject | None:
+    """The sent object with the fields its kind's status strategy resets taken from the stored one
+    (None for the kinds that reset the whole metadata)."""
+    if isinstance(new, Pod) and isinstance(old, Pod):
+        meta = evolve(new.metadata, owner_references=old.metadata.owner_references)
+        return evolve(new, metadata=meta, spec=old.spec)
+    if isinstance(new, ReplicaSet) and isinstance(old, ReplicaSet):
+        return evolve(new, spec=old.spec)
+    if isinstance(new, Deployment) and isinstance(old, Deployment):
+        return evolve(new, metadata=evolve(new.metadata, labels=old.metadata.labels), spec=old.spec)
+    return None
 
 
 def prepare_for_status_update(new: ApiObject | None, old: ApiObject) -> ApiObject:
@@ -70,8 +62,10 @@ def prepare_for_status_update(new: ApiObject | None, old: ApiObject) -> ApiObjec
         value = new.content.get("status")
         content = old.content.delete("status") if value is None else old.content.set("status", value)
         return evolve(old, content=content)
-    reset = None if new is None else _spec_reset(new, old)
-    merged = reset if reset is not None else _with_status(old, getattr(new, "status", None))
+    legacy = None if new is None else _legacy(new, old)
+    if legacy is not None:
+        return legacy
+    merged = _with_status(old, getattr(new, "status", None))
     if isinstance(merged, StatefulSet) and isinstance(old, StatefulSet):
         merged = carry_current_revision(merged, old)
     return merged

@@ -4,8 +4,8 @@ message (audit22b F4).
 * podStatusStrategy.PrepareForUpdate (`pkg/registry/core/pod/strategy.go`) resets only the spec,
   deletionTimestamp and ownerReferences: labels, annotations and finalizers sent to pods/status
   are stored; the last finalizer of a pod deleted with grace 0 removed there deletes it.
-* deploymentStatusStrategy resets the spec and labels; rsStatusStrategy and the other built-in
-  kinds' status strategies the spec alone.
+* rsStatusStrategy resets the spec alone, deploymentStatusStrategy the spec and labels; the other
+  kinds reset the metadata (ResetObjectMetaForStatus).
 * rest.BeforeDelete (`staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go`) checks the
   DeleteOptions preconditions first: 409 `Operation cannot be fulfilled on Pod "p": the UID in the
   precondition (x) does not match the UID in record (…). The object might have been deleted and
@@ -110,21 +110,15 @@ def test_replica_set_and_deployment_status_strategies() -> None:
     assert stored.metadata.annotations.get("note") == "sent" and stored.metadata.finalizers == (HOLD,)
 
 
-def test_other_built_in_kinds_reset_the_spec_alone() -> None:
-    """statefulSetStatusStrategy (like the Job, DaemonSet, Node, Namespace, Service, claim, PDB, HPA
-    status strategies): `newX.Spec = oldX.Spec`, the metadata sent is stored."""
+def test_other_kinds_keep_the_stored_metadata() -> None:
+    """ResetObjectMetaForStatus (a StatefulSet, for one): nothing but the status changes."""
     labels = {"app": "db"}
     sts = StatefulSet(metadata=ObjectMeta(name="db", namespace="default", labels=FrozenMap(labels)),
                       spec=StatefulSetSpec(selector=LabelSelector(labels), template=_template(labels)))
     store, created = _created(sts)
-    assert isinstance(created, StatefulSet)
-    sent = _metadata_sent(created)
-    assert isinstance(sent, StatefulSet)
-    sent = attrs.evolve(sent, spec=attrs.evolve(sent.spec, replicas=7))
-    stored = _status_put(store, sent).store.get(ObjectKey("statefulsets.apps", "default", "db"))
-    assert isinstance(stored, StatefulSet)
-    assert stored.metadata.labels.get("x") == "y" and stored.metadata.finalizers == (HOLD,)
-    assert stored.spec == created.spec
+    result = _status_put(store, _metadata_sent(created))
+    stored = result.store.get(ObjectKey("statefulsets.apps", "default", "db"))
+    assert stored is not None and stored.metadata == created.metadata
 
 
 def _delete(store: Store, resource: str, name: str, uid: str | None = None, rv: str | None = None) -> Result:
