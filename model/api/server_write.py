@@ -43,7 +43,6 @@ from kubeprop.model.api.revisions import carry_current_revision
 from kubeprop.model.api.server import Context, Response, Result, describe, status
 from kubeprop.model.api.server_apply import applied_object, patched_object, track
 from kubeprop.model.api.server_delete import delete, should_delete_during_update
-from kubeprop.model.api.status_update import prepare_for_status_update
 from kubeprop.model.api.store import Store, stamp_new
 from kubeprop.model.api.validation import FieldError, validate_create, validate_status_update, validate_update
 from kubeprop.model.api.validation_job import generate_selector
@@ -357,9 +356,10 @@ def update_subresource(store: Store, ctx: Context, namespace: str, name: str, su
 
 
 def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Result:
-    """PUT on `/status`: the status changes; what else the kind's status strategy lets through
-    (`status_update`: a Pod's labels, annotations and finalizers, a ReplicaSet's metadata, a
-    Deployment's but its labels) is stored too, the system fields kept as on any update."""
+    """PUT on `/status`: only the status changes; the stored spec and metadata are kept. Upstream
+    status strategies reset only the spec (podStatusStrategy: ownerReferences too), storing the
+    metadata sent; the model keeps it while its kubelet sends its cached pod here (upstream: a
+    status-only PatchPodStatus), which would otherwise put back finalizers from a stale cache."""
     new = _pruned(store, ctx.request.obj)
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
     if not ctx.info.status_subresource:
@@ -371,7 +371,20 @@ def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Resu
     bad = _precondition(ctx, new, old)
     if bad is not None:
         return Result(store, bad)
-    merged = _keep_system_fields(prepare_for_status_update(new, old), old)
+    if isinstance(new, CustomObject) and isinstance(old, CustomObject):
+        value = new.content.get("status")
+        content = old.content.delete("status") if value is None else old.content.set("status", value)
+        merged: ApiObject = evolve(old, content=content)
+    else:
+        merged = with_status(old, getattr(new, "status", None))
+        if isinstance(old, Deployment):
+            # deploymentStatusStrategy.PrepareForUpdate resets only spec and labels
+            # (pkg/registry/apps/deployment/strategy.go): the revision annotation persists.
+            annotations = new.metadata.annotations
+            if annotations != merged.metadata.annotations:  # (equal: the stored metadata kept as it is)
+                merged = with_metadata(merged, evolve(merged.metadata, annotations=annotations))
+        if isinstance(merged, StatefulSet) and isinstance(old, StatefulSet):
+            merged = carry_current_revision(merged, old)
     return _check_update(store, ctx, track(merged, old, ctx, "status"), old, "status")
 
 
