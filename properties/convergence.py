@@ -31,6 +31,7 @@ from kubeprop.model.controllers.endpoints import find_port
 from kubeprop.model.controllers.podutil import is_pod_ready, is_pod_terminal
 from kubeprop.model.kubelet.status import READINESS_GATES_NOT_READY
 from kubeprop.model.scheduler.decide import build_node_infos, schedule_one
+from kubeprop.model.scheduler.namespaces import profile_with_namespaces
 from kubeprop.model.scheduler.queue import is_gated
 from kubeprop.model.scheduler.served import served, unserved_note
 from kubeprop.model.state.actions import Action
@@ -167,7 +168,8 @@ def schedulable_pods_bound(model: ClusterModel, state: ClusterState) -> Result:
     for pod in pods:
         if pod.spec.node_name or pod.metadata.deletion_timestamp is not None or is_gated(pod) or not served(pod):
             continue  # a gated pod is never tried (the SchedulingGates PreEnqueue plugin), nor one no scheduler serves
-        result = schedule_one(pod, infos, model.scheduler_profile, volumes=stored_volumes(model, state.store, pod))
+        result = schedule_one(pod, infos, profile_with_namespaces(model, state.store),
+                              volumes=stored_volumes(model, state.store, pod))
         if result.feasible:
             name = f"Pod {pod.metadata.namespace}/{pod.metadata.name}"
             return f"{name} is Pending although {', '.join(result.feasible)} could take it", (name,)

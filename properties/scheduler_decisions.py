@@ -63,9 +63,12 @@ from kubeprop.model.api.pod import Pod
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.memo import LastValues
 from kubeprop.model.scheduler import volumebinding
+from kubeprop.model.scheduler.affinity import NamespaceLabels
 from kubeprop.model.scheduler.component import SchedulerState
 from kubeprop.model.scheduler.decide import NodeInfo, build_node_infos, pod_key, pod_priority
 from kubeprop.model.scheduler.filters import find_untolerated_taint, required_node_affinity_matches
+from kubeprop.model.scheduler.namespaces import namespace_view
+from kubeprop.model.scheduler.namespaces import watches as namespace_watches
 from kubeprop.model.scheduler.served import served
 from kubeprop.model.state.cluster import ClusterModel, ClusterState, is_up
 from kubeprop.model.state.informer import ResourceEvents, event_index
@@ -107,10 +110,11 @@ def _without(nodes: tuple[NodeInfo, ...], key: str) -> tuple[NodeInfo, ...]:
 
 @lru_cache(maxsize=2048)
 def binding_violation(pod: Pod, node: str, nodes: tuple[NodeInfo, ...],
-                      volumes: FrozenMap[str, str] = EMPTY) -> str | None:
+                      volumes: FrozenMap[str, str] = EMPTY, namespaces: NamespaceLabels | None = None) -> str | None:
     """Why binding `pod` to `node` breaks a hard constraint given the other pods in `nodes`
     (the pod itself, if there, is taken out first) and the nodes its volumes refuse (`volumes`,
-    `volume_refusals`), or None when Z3 finds the binding feasible."""
+    `volume_refusals`), or None when Z3 finds the binding feasible; `namespaces`: the namespaces'
+    labels namespaceSelectors read (`Problem.namespaces`)."""
     others = _without(nodes, pod_key(pod))
     target = next((ni for ni in others if ni.name == node), None)
     if target is None:
@@ -119,7 +123,7 @@ def binding_violation(pod: Pod, node: str, nodes: tuple[NodeInfo, ...],
     if reason is not None:
         return reason
     placed = attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=node))
-    solver = SchedulingSolver(Problem(others, (placed,)), DEFAULT_RLIMIT)
+    solver = SchedulingSolver(Problem(others, (placed,), namespaces=namespaces), DEFAULT_RLIMIT)
     outcome = solver.check()
     if outcome.status != "unsat":
         return None
@@ -127,13 +131,15 @@ def binding_violation(pod: Pod, node: str, nodes: tuple[NodeInfo, ...],
 
 
 @lru_cache(maxsize=2048)
-def unschedulable_violation(pod: Pod, nodes: tuple[NodeInfo, ...], volumes: FrozenMap[str, str] = EMPTY) -> str | None:
+def unschedulable_violation(pod: Pod, nodes: tuple[NodeInfo, ...], volumes: FrozenMap[str, str] = EMPTY,
+                            namespaces: NamespaceLabels | None = None) -> str | None:
     """A node Z3 can place `pod` on given the other pods in `nodes` and the nodes its volumes
-    refuse (`volumes`), as a message, or None."""
+    refuse (`volumes`), as a message, or None; `namespaces` as for `binding_violation`."""
     free = attrs.evolve(pod, spec=attrs.evolve(pod.spec, node_name=""))
     others = _without(nodes, pod_key(pod))
     refused = FrozenMap({pod_key(pod): volumes}) if volumes else EMPTY
-    outcome = SchedulingSolver(Problem(others, (free,), refused), DEFAULT_RLIMIT).check(minimise=False)
+    outcome = SchedulingSolver(Problem(others, (free,), refused, namespaces=namespaces),
+                               DEFAULT_RLIMIT).check(minimise=False)
     if outcome.status != "sat":
         return None
     node = outcome.placement.get(pod_key(pod), "?")
@@ -157,7 +163,8 @@ def _ours(pod: Pod) -> bool:
 
 def _caught_up(model: ClusterModel, state: ClusterState, key: str) -> bool:
     """Whether every scheduler instance has seen all pod and node events except those of `key`,
-    and every event of the claims, volumes and StorageClasses it watches (VolumeBinding's inputs)."""
+    and every event of the claims, volumes and StorageClasses it watches (VolumeBinding's inputs)
+    and of the namespaces it watches (InterPodAffinity's namespace lister)."""
     if model.instant_caches:
         return True
     index = event_index(state.store.events)  # (each resource's events in revision order: those after the
@@ -165,7 +172,7 @@ def _caught_up(model: ClusterModel, state: ClusterState, key: str) -> bool:
         informer = state.informers.get(instance)
         if informer is None:
             return False
-        for resource in ("pods", "nodes", *volumebinding.watches(model, instance)):
+        for resource in ("pods", "nodes", *volumebinding.watches(model, instance), *namespace_watches(model, instance)):
             cache = informer.resources.get(resource)
             if cache is None or cache.stale:
                 return False
@@ -354,7 +361,7 @@ def _fresh_violation(model: ClusterModel, state: ClusterState, pod: Pod, node: N
     key = pod_key(pod)
     if key in _assumed(model, state) and _caught_up(model, state, key):
         return binding_violation(pod, node.metadata.name, _cached_snapshot(model, state),
-                                 volume_refusals(model, state, pod))
+                                 volume_refusals(model, state, pod), namespace_view(model, state.store))
     return _node_local_violation(pod, node, bound_at, True)
 
 
@@ -427,7 +434,7 @@ def _unschedulable_problem(model: ClusterModel, state: ClusterState, decisions: 
                 model, state, pod):
             continue
         witness = unschedulable_violation(pod, _with_nominated(_cached_snapshot(model, state), pod),
-                                          volume_refusals(model, state, pod))
+                                          volume_refusals(model, state, pod), namespace_view(model, state.store))
         if witness:
             return (f"Pod {key} is marked Unschedulable, but a node could take it: {witness}", (f"Pod {key}",))
     return None

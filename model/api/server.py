@@ -142,6 +142,10 @@ class ApiServerConfig:
     max_unavailable_stateful_set: bool = attrs.field(default=False, metadata={"fingerprint": "omit-if-default"})
     """The MaxUnavailableStatefulSet feature gate (parameter `maxUnavailableStatefulSet`; off in
     v1.33): whether StatefulSets keep `rollingUpdate.maxUnavailable` (`feature_gates`)."""
+    match_label_keys_in_pod_affinity: bool = attrs.field(default=True, metadata={"fingerprint": "omit-if-default"})
+    """The MatchLabelKeysInPodAffinity feature gate (parameter `matchLabelKeysInPodAffinity`; on from
+    v1.31, locked on in v1.33): whether pod (anti-)affinity matchLabelKeys / mismatchLabelKeys are
+    kept and merged into the selector on create (`pod_affinity`)."""
 
 
 @attrs.frozen

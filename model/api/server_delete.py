@@ -45,7 +45,7 @@ from kubeprop.model.api.objects import (
     qualified_resource,
     with_metadata,
 )
-from kubeprop.model.api.server import Context, Result, status
+from kubeprop.model.api.server import Context, Response, Result, status
 from kubeprop.model.api.store import Store
 from kubeprop.model.api.writes_support import admission_request, forbidden, not_found, pod_grace_period
 from kubeprop.model.evolve import evolve
@@ -68,7 +68,12 @@ def before_delete(obj: ApiObject, requested: int | None, now: int) -> DeleteDeci
 
     A pod already being deleted may only have its grace period *shortened*: the new
     deletionTimestamp is the old one minus the old grace plus the new grace, clamped to `now`
-    (then a non-zero grace becomes 1, so another actor still makes the final delete)."""
+    (then a non-zero grace becomes 1, so another actor still makes the final delete). The clamp is
+    kubernetes PR #122646 ("prevent deletionTimestamp from moving into the past", fixes #87039;
+    still in review in late January 2025, during v1.33's development); before it the shortened
+    deadline could lie in the past and the requested grace was kept. The release that first
+    shipped it (v1.33, or a patch release by cherry-pick) is not confirmed from the sources the
+    model was checked against, so it is not a release parameter: the model follows the clamp."""
     meta = obj.metadata
     if requested is not None and requested < 0:
         requested = 1  # "Negative values will be treated as the value `1s` on the delete path."
@@ -136,21 +141,34 @@ def should_delete_during_update(new: ApiObject, old: ApiObject) -> bool:
     return not old.metadata.deletion_grace_period_seconds
 
 
+def precondition_conflict(ctx: Context, old: ApiObject, uid: str | None, resource_version: str | None
+                          ) -> Response | None:
+    """`rest.BeforeDelete`'s early check of DeleteOptions.Preconditions
+    (`staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go`): the UID, then the
+    resourceVersion; a mismatch is a 409 Conflict on the object's *kind* (NewConflict with
+    GroupResource{Group, Resource: Kind}: `Pod "p"`, `Deployment.apps "web"`)."""
+    meta = old.metadata
+    if uid is not None and uid != meta.uid:
+        why = (f"the UID in the precondition ({uid}) does not match the UID in record ({meta.uid}). "
+               "The object might have been deleted and then recreated")
+    elif resource_version is not None and resource_version != meta.resource_version:
+        why = (f"the ResourceVersion in the precondition ({resource_version}) does not match the ResourceVersion "
+               f"in record ({meta.resource_version}). The object might have been modified")
+    else:
+        return None
+    kind = f"{ctx.info.kind}.{ctx.info.group}" if ctx.info.group else ctx.info.kind
+    return status(409, "Conflict", f'Operation cannot be fulfilled on {kind} "{meta.name}": {why}')
+
+
 def delete(store: Store, ctx: Context, namespace: str, name: str) -> Result:
     """DELETE: preconditions, admission (Admit, then Validate), then the kind's delete."""
     req = ctx.request
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
     if old is None:
         return Result(store, not_found(ctx, name))
-    meta = old.metadata
-    if req.precondition_uid is not None and req.precondition_uid != meta.uid:
-        msg = f"Precondition failed: UID in precondition: {req.precondition_uid}, UID in object meta: {meta.uid}"
-        return Result(store, status(409, "Conflict", msg))
-    rv = req.precondition_resource_version
-    if rv is not None and rv != meta.resource_version:
-        msg = (f"Precondition failed: ResourceVersion in precondition: {rv}, "
-               f"ResourceVersion in object meta: {meta.resource_version}")
-        return Result(store, status(409, "Conflict", msg))
+    refused = precondition_conflict(ctx, old, req.precondition_uid, req.precondition_resource_version)
+    if refused is not None:
+        return Result(store, refused)
     attributes = admission_request(ctx, store, "DELETE", None, old, namespace, name)
     # rest.AdmissionToValidateObjectDeleteFunc: the mutating plug-ins' Admit, then Validate
     admitted = run_mutating(ctx.config.admission, attributes)

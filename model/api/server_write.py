@@ -37,6 +37,7 @@ from kubeprop.model.api.objects import (
     qualified_resource,
     with_metadata,
 )
+from kubeprop.model.api.pod_affinity import prepare_pod_affinity
 from kubeprop.model.api.rbac_escalation import write_refusal
 from kubeprop.model.api.revisions import carry_current_revision
 from kubeprop.model.api.server import Context, Response, Result, describe, status
@@ -163,6 +164,7 @@ def create(store: Store, ctx: Context, namespace: str, name: str) -> Result:
         return Result(store, refused)
     written, meta = stamp_new(store, mutated.metadata, ctx.now)
     obj = _prepare_for_create(with_metadata(mutated, meta), ctx.info, store)
+    obj = cast(ApiObject, prepare_pod_affinity(obj, None, ctx.config.match_label_keys_in_pod_affinity))
     name = obj.metadata.name
     # The Service allocator runs before the strategy's validation (BeginCreate, `alloc.go`).
     errors = allocation_errors(obj, None, store) if isinstance(obj, Service) else []
@@ -335,6 +337,7 @@ def update_subresource(store: Store, ctx: Context, namespace: str, name: str, su
     if isinstance(new, Service) and isinstance(old, Service):  # beginUpdate runs before PrepareForUpdate
         new = normalize_cluster_ips(patch_allocated_values(new, old), old)
     new = _prepare_for_update(new, old, ctx.info)
+    new = cast(ApiObject, prepare_pod_affinity(new, old, ctx.config.match_label_keys_in_pod_affinity))
     if isinstance(new, Service) and isinstance(old, Service):
         new = allocate_on_update(new, old, store)
     if ctx.request.patch_type == "apply":
@@ -353,7 +356,10 @@ def update_subresource(store: Store, ctx: Context, namespace: str, name: str, su
 
 
 def update_status(store: Store, ctx: Context, namespace: str, name: str) -> Result:
-    """PUT on `/status`: only the status changes; the stored spec and metadata are kept."""
+    """PUT on `/status`: only the status changes; the stored spec and metadata are kept. Upstream
+    status strategies reset only the spec (podStatusStrategy: ownerReferences too), storing the
+    metadata sent; the model keeps it while its kubelet sends its cached pod here (upstream: a
+    status-only PatchPodStatus), which would otherwise put back finalizers from a stale cache."""
     new = _pruned(store, ctx.request.obj)
     old = store.get(ObjectKey(qualified_resource(ctx.info), namespace, name))
     if not ctx.info.status_subresource:

@@ -27,6 +27,7 @@ from kubeprop.model.api.validation_fields import (
     IS_NOT_POSITIVE_MSG,
     ErrorList,
     duplicate,
+    forbidden,
     from_problem,
     invalid,
     label_name,
@@ -143,11 +144,42 @@ def _pod_affinity(affinity: PodAffinity, path: FieldPath) -> ErrorList:
 
 
 def _pod_affinity_term(term: PodAffinityTerm, path: FieldPath) -> ErrorList:
-    """validatePodAffinityTerm: selectors, namespaces (DNS labels), topologyKey required."""
+    """validatePodAffinityTerm: selectors, namespaces (DNS labels), the label keys, topologyKey
+    required."""
     errs = label_selector(term.label_selector, (*path, "labelSelector"))
     errs += label_selector(term.namespace_selector, (*path, "namespaceSelector"))
     for name in term.namespaces:
         errs += messages(name, (*path, "namespace"), is_dns1123_label(name))
+    errs += _label_keys(term, path)
     if not term.topology_key:
         errs.append(required((*path, "topologyKey"), "can not be empty"))
     return errs + label_name(term.topology_key, (*path, "topologyKey"))
+
+
+def _label_keys(term: PodAffinityTerm, path: FieldPath) -> ErrorList:
+    """validateMatchLabelKeysAndMismatchLabelKeys, on the selector as the API server merged it
+    (`kubeprop.model.api.pod_affinity`): neither field without a labelSelector, each key a label
+    name; a matchLabelKeys key that a matchExpression names after the selector already named it
+    (in matchLabels or an earlier expression: the merged `key In (value)` then repeats it) is
+    refused at the term's path indexed by the key's position, as upstream writes it; and no key in
+    both fields."""
+    errs: ErrorList = []
+    selector = term.label_selector
+    for field, keys in (("matchLabelKeys", term.match_label_keys), ("mismatchLabelKeys", term.mismatch_label_keys)):
+        if keys and selector is None:
+            errs.append(forbidden((*path, field), "must not be specified when labelSelector is not set"))
+        elif keys:
+            for i, key in enumerate(keys):
+                errs += label_name(key, (*path, field, i))
+    if selector is not None:
+        position = {key: i for i, key in enumerate(term.match_label_keys)}
+        seen = set(selector.match_labels.keys())
+        for expression in selector.match_expressions:
+            if expression.key in position and expression.key in seen:
+                errs.append(invalid((*path, position[expression.key]), expression.key,
+                                    "exists in both matchLabelKeys and labelSelector"))
+            seen.add(expression.key)
+    mismatched = set(term.mismatch_label_keys)
+    errs += [invalid((*path, "matchLabelKeys", i), key, "exists in both matchLabelKeys and mismatchLabelKeys")
+             for i, key in enumerate(term.match_label_keys) if key in mismatched]
+    return errs

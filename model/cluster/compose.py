@@ -69,6 +69,7 @@ from kubeprop.model.scenario.load import Scenario, ScenarioError
 from kubeprop.model.scenario.schema import PARAMETERS
 from kubeprop.model.scenario.variants import variant_parameters
 from kubeprop.model.scheduler import component as scheduler
+from kubeprop.model.scheduler import namespaces as scheduler_namespaces
 from kubeprop.model.scheduler import pdbs as scheduler_pdbs
 from kubeprop.model.scheduler import volumebinding
 from kubeprop.model.state.actions import Action, Tick
@@ -134,7 +135,7 @@ HOOKS = Hooks(
     tick_guards=(nodelifecycle.blocks_tick, queued_work.holds_clock, prompt_work.scheduler_holds_clock,
                  prompt_work.in_flight_holds_clock, outages.outage_holds_clock, exit_deadlines.exit_holds_clock,
                  maintenance.drain_holds_clock),
-    watches=(hpa.watches, scheduler_pdbs.watches, volumebinding.watches),
+    watches=(hpa.watches, scheduler_pdbs.watches, volumebinding.watches, scheduler_namespaces.watches),
     request_gates=(overload.refusal,),
     memo_safe_gates=(overload.refusal,),
 )

@@ -138,12 +138,13 @@ def user_grants(user: UserDecl, index: int = 0) -> list[tuple[str, ApiObject]]:
 def api_config(scenario: Scenario, parameters: Mapping[str, Any] | None = None) -> ApiServerConfig:
     """The API server of a scenario: its users, its admission chain and its feature gates configured
     by the model parameters (`defaultTolerationSeconds`, `defaultStorageClass`,
-    `maxUnavailableStatefulSet`; default: the scenario's own parameters)."""
+    `maxUnavailableStatefulSet`, `matchLabelKeysInPodAffinity`; default: the scenario's own parameters)."""
     values = {**PARAMETERS, **scenario.spec.parameters, **(parameters or {})}
     admission = with_default_toleration_seconds(scenario.admission, int(values["defaultTolerationSeconds"]))
     admission = with_default_storage_class(admission, str(values["defaultStorageClass"]))
     return ApiServerConfig(users=scenario.users, admission=admission,
-                           max_unavailable_stateful_set=bool(values["maxUnavailableStatefulSet"]))
+                           max_unavailable_stateful_set=bool(values["maxUnavailableStatefulSet"]),
+                           match_label_keys_in_pod_affinity=bool(values["matchLabelKeysInPodAffinity"]))
 
 
 def bootstrap(scenario: Scenario, now: int = 0, config: ApiServerConfig | None = None) -> Bootstrap:

@@ -65,6 +65,7 @@ PARAMETERS: dict[str, Any] = {
     "rolloutUnavailableOneWhenBothZero": True,
     "statefulSetReplaceTerminatingPods": False,
     "maxUnavailableStatefulSet": False,
+    "matchLabelKeysInPodAffinity": True,
     "statefulSetResyncSeconds": 0,
     "endpointsIncludeTerminating": False,
     "endpointsReadinessSource": "ready-condition",

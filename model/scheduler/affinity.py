@@ -22,24 +22,35 @@ getNamespacesFromPodAffinityTerm):
   A node's raw score is the sum over the pairs its labels carry; NormalizeScore maps
   [min, max] linearly onto [0, 100] in float64 and truncates (all 0 when max == min).
 
-Model assumption: namespace labels are not in the scheduler view, so a namespaceSelector is
-evaluated against the one label every namespace carries, `kubernetes.io/metadata.name`.
+Namespace selectors (`plugin.go` mergeAffinityTermNamespacesIfNotEmpty and
+GetNamespaceLabelsSnapshot, read through the plugin's namespace lister): the incoming pod's terms
+are *merged* first — a non-empty namespaceSelector is replaced by the names of the namespaces
+in the lister whose labels it matches (an empty one, "every namespace", is kept) — and then
+matched against existing pods with no namespace labels (nil); an existing pod's term is matched
+against the incoming pod with the labels of the incoming pod's namespace (none if the lister
+lacks it). The lister is the scheduler's namespace informer view, `NamespaceLabels` (namespace
+name → labels); where a caller gives none (None), every namespace a pod of the snapshot is in
+stands for itself with the one label the API server gives each namespace,
+`kubernetes.io/metadata.name` (`implied_namespaces`).
+
 matchLabelKeys / mismatchLabelKeys are merged into the selector by the API server on pod
-creation (v1.31+), so the scheduler ignores them, as upstream.
+creation (`pkg/registry/core/pod/strategy.go` mutatePodAffinity; the model's:
+`kubeprop.model.api.pod_affinity`), so the scheduler ignores them, as upstream.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import TypeAlias
 
 import attrs
 
 from kubeprop.model.api.pod import Pod, PodAffinity, PodAffinityTerm
 from kubeprop.model.api.selectors import LabelSelector, selector_matches
 from kubeprop.model.evolve import evolve
-from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.filters import FilterStatus
 from kubeprop.model.scheduler.nodeinfo import NodeInfo
 
@@ -49,8 +60,11 @@ __all__ = [
     "REASON_ANTI_AFFINITY",
     "REASON_EXISTING_ANTI_AFFINITY",
     "AffinityTerm",
+    "NamespaceLabels",
+    "implied_namespaces",
     "inter_pod_affinity_raw_scores",
     "inter_pod_affinity_status",
+    "namespace_labels",
     "normalize_min_max",
     "required_terms",
 ]
@@ -62,6 +76,27 @@ HARD_POD_AFFINITY_WEIGHT = 1  # InterPodAffinityArgs default
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 Pair = tuple[str, str]
+NamespaceLabels: TypeAlias = FrozenMap[str, FrozenMap[str, str]]
+"""The namespaces InterPodAffinity's namespace lister holds: labels by namespace name."""
+
+
+def namespace_labels(namespace: str, namespaces: NamespaceLabels) -> Mapping[str, str]:
+    """GetNamespaceLabelsSnapshot: the labels of `namespace` in the lister; none if it lacks it."""
+    return namespaces.get(namespace, EMPTY)
+
+
+def implied_namespaces(pods: Iterable[Pod]) -> NamespaceLabels:
+    """The namespace view assumed where none is given: each namespace of `pods`, labelled only
+    `kubernetes.io/metadata.name` (the label the API server gives every namespace)."""
+    names = sorted({p.metadata.namespace for p in pods})
+    return FrozenMap({n: FrozenMap({NAMESPACE_NAME_LABEL: n}) for n in names})
+
+
+def _own_labels(pod: Pod, namespaces: NamespaceLabels | None) -> Mapping[str, str]:
+    """The labels of the incoming pod's namespace in `namespaces` (None: the implied view's)."""
+    if namespaces is None:
+        return FrozenMap({NAMESPACE_NAME_LABEL: pod.metadata.namespace})
+    return namespace_labels(pod.metadata.namespace, namespaces)
 
 
 @attrs.frozen
@@ -82,11 +117,22 @@ class AffinityTerm:
             namespaces = frozenset({owner.metadata.namespace})
         return cls(namespaces, term.label_selector, term.topology_key, term.namespace_selector, weight)
 
-    def matches(self, pod: Pod) -> bool:
-        """AffinityTerm.Matches: namespace listed or selected, and labels selected."""
-        ns = pod.metadata.namespace
-        ns_ok = ns in self.namespaces or selector_matches(self.namespace_selector, {NAMESPACE_NAME_LABEL: ns})
+    def matches(self, pod: Pod, ns_labels: Mapping[str, str] = EMPTY) -> bool:
+        """AffinityTerm.Matches(pod, nsLabels): the pod's namespace listed, or its labels
+        `ns_labels` selected by the namespaceSelector; and the pod's labels selected. Upstream
+        passes nil (no labels) for the incoming pod's merged terms and the queueing hints."""
+        ns_ok = pod.metadata.namespace in self.namespaces or selector_matches(self.namespace_selector, ns_labels)
         return ns_ok and selector_matches(self.selector, pod.metadata.labels)
+
+    def merged(self, namespaces: NamespaceLabels) -> AffinityTerm:
+        """mergeAffinityTermNamespacesIfNotEmpty (an incoming pod's term): a non-empty
+        namespaceSelector becomes the lister's namespaces it selects, added to `namespaces`, and
+        then selects nothing (labels.Nothing); nil or empty ("every namespace") stays as it is."""
+        chosen = self.namespace_selector
+        if chosen is None or chosen.is_empty():
+            return self
+        found = frozenset(n for n, labels in namespaces.items() if selector_matches(chosen, labels))
+        return evolve(self, namespaces=self.namespaces | found, namespace_selector=None)
 
 
 def _terms(pod: Pod, anti: bool, preferred: bool) -> tuple[AffinityTerm, ...]:
@@ -113,9 +159,19 @@ def _pair(ni: NodeInfo, key: str) -> Pair | None:
     return None if value is None else (key, value)
 
 
+def _merged(terms: tuple[AffinityTerm, ...], pod: Pod, nodes: Sequence[NodeInfo],
+            namespaces: NamespaceLabels | None) -> tuple[AffinityTerm, ...]:
+    """The incoming pod's terms merged against `namespaces` (None: the namespaces implied by the pod
+    and the snapshot's pods, built only when a term has a namespaceSelector to merge)."""
+    if not any(t.namespace_selector is not None and not t.namespace_selector.is_empty() for t in terms):
+        return terms
+    view = namespaces if namespaces is not None else implied_namespaces([pod, *(p for ni in nodes for p in ni.pods)])
+    return tuple(t.merged(view) for t in terms)
+
+
 @attrs.frozen
 class _FilterState:
-    """interpodaffinity preFilterState."""
+    """interpodaffinity preFilterState (the incoming pod's terms merged)."""
 
     affinity_terms: tuple[AffinityTerm, ...]
     anti_terms: tuple[AffinityTerm, ...]
@@ -124,37 +180,38 @@ class _FilterState:
     anti_counts: FrozenMap[Pair, int]
 
 
-def _count_pod(state: dict[str, Counter[Pair]], pod: Pod, ni: NodeInfo, existing: Pod) -> None:
+def _count_pod(state: dict[str, Counter[Pair]], s: _FilterState, pod_ns: Mapping[str, str], pod: Pod,
+               ni: NodeInfo, existing: Pod) -> None:
+    """getExistingAntiAffinityCounts (the incoming pod's namespace labels `pod_ns`) and
+    getIncomingAffinityAntiAffinityCounts (merged terms, no namespace labels) for one existing pod."""
     for term in _terms(existing, anti=True, preferred=False):
         pair = _pair(ni, term.topology_key)
-        if pair and term.matches(pod):
+        if pair and term.matches(pod, pod_ns):
             state["existing"][pair] += 1
-    aff = _terms(pod, anti=False, preferred=False)
+    aff = s.affinity_terms
     if aff and all(t.matches(existing) for t in aff):
         for term in aff:
             pair = _pair(ni, term.topology_key)
             if pair:
                 state["affinity"][pair] += 1
-    for term in _terms(pod, anti=True, preferred=False):
+    for term in s.anti_terms:
         pair = _pair(ni, term.topology_key)
         if pair and term.matches(existing):
             state["anti"][pair] += 1
 
 
 @lru_cache(maxsize=256)
-def _filter_state(pod: Pod, nodes: tuple[NodeInfo, ...]) -> _FilterState:
+def _filter_state(pod: Pod, nodes: tuple[NodeInfo, ...], namespaces: NamespaceLabels | None) -> _FilterState:
     """PreFilter over the whole snapshot."""
+    terms = _FilterState(_merged(_terms(pod, anti=False, preferred=False), pod, nodes, namespaces),
+                         _merged(_terms(pod, anti=True, preferred=False), pod, nodes, namespaces), EMPTY, EMPTY, EMPTY)
+    pod_ns = _own_labels(pod, namespaces)
     counts: dict[str, Counter[Pair]] = {"existing": Counter(), "affinity": Counter(), "anti": Counter()}
     for ni in nodes:
         for existing in ni.pods:
-            _count_pod(counts, pod, ni, existing)
-    return _FilterState(
-        _terms(pod, anti=False, preferred=False),
-        _terms(pod, anti=True, preferred=False),
-        FrozenMap(counts["existing"]),
-        FrozenMap(counts["affinity"]),
-        FrozenMap(counts["anti"]),
-    )
+            _count_pod(counts, terms, pod_ns, pod, ni, existing)
+    return _FilterState(terms.affinity_terms, terms.anti_terms, FrozenMap(counts["existing"]),
+                        FrozenMap(counts["affinity"]), FrozenMap(counts["anti"]))
 
 
 def _satisfies_affinity(pod: Pod, s: _FilterState, ni: NodeInfo) -> bool:
@@ -170,9 +227,11 @@ def _satisfies_affinity(pod: Pod, s: _FilterState, ni: NodeInfo) -> bool:
     return not s.affinity_counts and all(t.matches(pod) for t in s.affinity_terms)
 
 
-def inter_pod_affinity_status(pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo]) -> FilterStatus | None:
-    """InterPodAffinity.Filter for node `ni`, with PreFilter state computed over `nodes`."""
-    s = _filter_state(pod, tuple(nodes))
+def inter_pod_affinity_status(pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo],
+                              namespaces: NamespaceLabels | None = None) -> FilterStatus | None:
+    """InterPodAffinity.Filter for node `ni`, with PreFilter state computed over `nodes` and the
+    scheduler's namespace view `namespaces` (None: `implied_namespaces`)."""
+    s = _filter_state(pod, tuple(nodes), namespaces)
     if not _satisfies_affinity(pod, s, ni):
         return FilterStatus("InterPodAffinity", (REASON_AFFINITY,), True)
     for term in s.anti_terms:
@@ -187,33 +246,48 @@ def inter_pod_affinity_status(pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo])
 # -- scoring --------------------------------------------------------------------------------
 
 
-def _add_terms(score: Counter[Pair], terms: Sequence[AffinityTerm], target: Pod, ni: NodeInfo, sign: int) -> None:
+def _add_terms(score: Counter[Pair], terms: Sequence[AffinityTerm], target: Pod, ns_labels: Mapping[str, str],
+               ni: NodeInfo, sign: int) -> None:
     for term in terms:
         pair = _pair(ni, term.topology_key)
-        if pair and term.matches(target):
+        if pair and term.matches(target, ns_labels):
             score[pair] += sign * term.weight
 
 
-def _existing_pod_score(score: Counter[Pair], pod: Pod, ni: NodeInfo, existing: Pod) -> None:
+@attrs.frozen
+class _ScoreState:
+    """interpodaffinity preScoreState: the incoming pod's preferred terms merged, and the labels
+    of its namespace."""
+
+    affinity: tuple[AffinityTerm, ...]
+    anti: tuple[AffinityTerm, ...]
+    pod_ns: Mapping[str, str]
+
+
+def _existing_pod_score(score: Counter[Pair], s: _ScoreState, pod: Pod, ni: NodeInfo, existing: Pod) -> None:
     """processExistingPod."""
     if not ni.labels:
         return
-    _add_terms(score, _terms(pod, anti=False, preferred=True), existing, ni, 1)
-    _add_terms(score, _terms(pod, anti=True, preferred=True), existing, ni, -1)
+    _add_terms(score, s.affinity, existing, EMPTY, ni, 1)
+    _add_terms(score, s.anti, existing, EMPTY, ni, -1)
     hard = [evolve(t, weight=HARD_POD_AFFINITY_WEIGHT) for t in _terms(existing, anti=False, preferred=False)]
-    _add_terms(score, hard, pod, ni, 1)
-    _add_terms(score, _terms(existing, anti=False, preferred=True), pod, ni, 1)
-    _add_terms(score, _terms(existing, anti=True, preferred=True), pod, ni, -1)
+    _add_terms(score, hard, pod, s.pod_ns, ni, 1)
+    _add_terms(score, _terms(existing, anti=False, preferred=True), pod, s.pod_ns, ni, 1)
+    _add_terms(score, _terms(existing, anti=True, preferred=True), pod, s.pod_ns, ni, -1)
 
 
 def inter_pod_affinity_raw_scores(
-    pod: Pod, feasible: Sequence[NodeInfo], nodes: Sequence[NodeInfo]
+    pod: Pod, feasible: Sequence[NodeInfo], nodes: Sequence[NodeInfo], namespaces: NamespaceLabels | None = None
 ) -> dict[str, int]:
-    """PreScore over the whole snapshot + Score for each feasible node (before normalisation)."""
+    """PreScore over the whole snapshot + Score for each feasible node (before normalisation);
+    `namespaces` as for `inter_pod_affinity_status`."""
+    s = _ScoreState(_merged(_terms(pod, anti=False, preferred=True), pod, nodes, namespaces),
+                    _merged(_terms(pod, anti=True, preferred=True), pod, nodes, namespaces),
+                    _own_labels(pod, namespaces))
     topology: Counter[Pair] = Counter()
     for ni in nodes:
         for existing in ni.pods:
-            _existing_pod_score(topology, pod, ni, existing)
+            _existing_pod_score(topology, s, pod, ni, existing)
     return {
         ni.name: sum(v for (key, value), v in sorted(topology.items()) if ni.labels.get(key) == value)
         for ni in feasible

@@ -43,6 +43,7 @@ from kubeprop.model.scheduler.backoff import attempted
 from kubeprop.model.scheduler.binding import Bind, bind, forget_volumes, reserve, volume_phase
 from kubeprop.model.scheduler.decide import ScheduleResult, SchedulerProfile, build_node_infos, schedule_one
 from kubeprop.model.scheduler.default_spread import default_selector
+from kubeprop.model.scheduler.namespaces import profile_with_namespaces
 from kubeprop.model.scheduler.nodeinfo import pod_priority
 from kubeprop.model.scheduler.nominator import KEEP
 from kubeprop.model.scheduler.pdbs import cached_pdbs
@@ -143,7 +144,8 @@ def _decide(model: ClusterModel, view_: ObjectView, memory: SchedulerState) -> t
     cache = memory.volume_cache  # VolumeBinding reads claims and volumes through its assume caches
     volume_view = AssumedView(view_, cache) if cache else view_
     volumes = pod_volumes(volume_view, pod, str(model.parameter("defaultStorageClass")))
-    return pod, schedule_one(pod, infos, model.scheduler_profile, default_spread_selector=default_selector(pod, view_),
+    profile = profile_with_namespaces(model, view_)  # InterPodAffinity's namespace lister
+    return pod, schedule_one(pod, infos, profile, default_spread_selector=default_selector(pod, view_),
                              pdbs=cached_pdbs(view_), volumes=volumes)
 
 

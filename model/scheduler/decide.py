@@ -33,6 +33,7 @@ from kubeprop.model.api.selectors import LabelSelector
 from kubeprop.model.evolve import evolve
 from kubeprop.model.frozen import EMPTY, FrozenMap
 from kubeprop.model.scheduler.affinity import (
+    NamespaceLabels,
     inter_pod_affinity_raw_scores,
     inter_pod_affinity_status,
     normalize_min_max,
@@ -147,9 +148,11 @@ def filter_pod_topology_spread(pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo]
     return _reason(pod_topology_spread_status(pod, ni, nodes))
 
 
-def filter_inter_pod_affinity(pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo]) -> str | None:
-    """InterPodAffinity (required terms, both directions) over the snapshot `nodes`."""
-    return _reason(inter_pod_affinity_status(pod, ni, nodes))
+def filter_inter_pod_affinity(pod: Pod, ni: NodeInfo, nodes: Sequence[NodeInfo],
+                              namespaces: NamespaceLabels | None = None) -> str | None:
+    """InterPodAffinity (required terms, both directions) over the snapshot `nodes`, namespace
+    selectors against `namespaces` (the scheduler's namespace view; None: implied by the pods)."""
+    return _reason(inter_pod_affinity_status(pod, ni, nodes, namespaces))
 
 
 def filter_reason(
@@ -170,18 +173,19 @@ def feasible_nodes(
 
 # -- scoring --------------------------------------------------------------------------------
 
-_Scorer = Callable[[Pod, Sequence[NodeInfo], Sequence[NodeInfo], LabelSelector | None], dict[str, int]]
+_Scorer = Callable[[Pod, Sequence[NodeInfo], Sequence[NodeInfo], LabelSelector | None, NamespaceLabels | None],
+                   dict[str, int]]
 
 _SCORERS: tuple[tuple[str, _Scorer], ...] = (
-    ("TaintToleration", lambda pod, f, _n, _s: taint_toleration_scores(pod, f)),
-    ("NodeAffinity", lambda pod, f, _n, _s: node_affinity_scores(pod, f)),
-    ("PodTopologySpread", lambda pod, f, n, s: spread_normalized_scores(pod, f, n, s)),
-    ("InterPodAffinity", lambda pod, f, n, _s: normalize_min_max(inter_pod_affinity_raw_scores(pod, f, n))),
-    ("NodeResourcesFit", lambda pod, f, _n, _s: least_allocated_scores(pod, f)),
-    ("NodeResourcesBalancedAllocation", lambda pod, f, _n, _s: balanced_allocation_scores(pod, f)),
+    ("TaintToleration", lambda pod, f, _n, _s, _ns: taint_toleration_scores(pod, f)),
+    ("NodeAffinity", lambda pod, f, _n, _s, _ns: node_affinity_scores(pod, f)),
+    ("PodTopologySpread", lambda pod, f, n, s, _ns: spread_normalized_scores(pod, f, n, s)),
+    ("InterPodAffinity", lambda pod, f, n, _s, ns: normalize_min_max(inter_pod_affinity_raw_scores(pod, f, n, ns))),
+    ("NodeResourcesFit", lambda pod, f, _n, _s, _ns: least_allocated_scores(pod, f)),
+    ("NodeResourcesBalancedAllocation", lambda pod, f, _n, _s, _ns: balanced_allocation_scores(pod, f)),
 )
 _SCORERS_V132: tuple[tuple[str, _Scorer], ...] = tuple(
-    (name, (lambda pod, f, _n, _s: balanced_allocation_scores(pod, f, skip_best_effort=False))
+    (name, (lambda pod, f, _n, _s, _ns: balanced_allocation_scores(pod, f, skip_best_effort=False))
      if name == "NodeResourcesBalancedAllocation" else scorer) for name, scorer in _SCORERS)
 """The scorers with v1.32's BalancedAllocation (best-effort pods scored too)."""
 
@@ -198,7 +202,8 @@ def node_scores(
     for name, scorer in _SCORERS if profile.balanced_skips_best_effort else _SCORERS_V132:
         weight = profile.score_weight(name)
         if weight:
-            out[name] = {n: s * weight for n, s in scorer(pod, feasible, nodes, default_spread_selector).items()}
+            scores = scorer(pod, feasible, nodes, default_spread_selector, profile.namespace_labels)
+            out[name] = {n: s * weight for n, s in scores.items()}
     return out
 
 

@@ -30,7 +30,7 @@ import attrs
 
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.frozen import FrozenMap
-from kubeprop.model.scheduler.affinity import inter_pod_affinity_status
+from kubeprop.model.scheduler.affinity import NamespaceLabels, inter_pod_affinity_status
 from kubeprop.model.scheduler.filters import (
     FilterStatus,
     node_affinity_candidates,
@@ -123,6 +123,9 @@ class SchedulerProfile:
     pods without cpu/memory requests (kubernetes#129138; False: v1.32 and before);
     `sidecar_host_ports` makes NodePorts count the host ports of restartable init containers
     (kubernetes PR #132040, v1.34, back-ported to v1.33.6; False: v1.33.0 to v1.33.5 and before).
+    `namespace_labels` is what InterPodAffinity's namespace lister holds (the scheduler's namespace
+    informer view, `plugin.go` New: `nsLister`), which namespaceSelectors are evaluated against;
+    None: not given, the namespaces implied by the pods (`affinity.implied_namespaces`).
     """
 
     disabled_filters: frozenset[str] = frozenset()
@@ -134,6 +137,7 @@ class SchedulerProfile:
     percentage_of_nodes_to_score: int = 0
     balanced_skips_best_effort: bool = True
     sidecar_host_ports: bool = True
+    namespace_labels: NamespaceLabels | None = None
 
     def filter_enabled(self, name: str) -> bool:
         """Whether the named filter (or PreFilter/PostFilter) plugin runs."""
@@ -158,7 +162,7 @@ def filter_fns(profile: SchedulerProfile) -> tuple[tuple[str, FilterFn], ...]:
         "NodePorts": partial(node_ports_status, sidecars=profile.sidecar_host_ports),
         "NodeResourcesFit": node_resources_fit_status,
         "PodTopologySpread": pod_topology_spread_status,
-        "InterPodAffinity": inter_pod_affinity_status,
+        "InterPodAffinity": partial(inter_pod_affinity_status, namespaces=profile.namespace_labels),
     }
     return tuple((name, table[name]) for name in FILTER_ORDER if profile.filter_enabled(name))
 

@@ -92,7 +92,9 @@ def moves_all(event: WatchEvent) -> bool:
 
 
 def _matches_all(terms: tuple[AffinityTerm, ...], pod: Pod) -> bool:
-    """podMatchesAllAffinityTerms: no terms match nothing."""
+    """podMatchesAllAffinityTerms: no terms match nothing. The hint matches the terms as they are
+    (not merged) with no namespace labels (`plugin.go` isSchedulableAfterPodChange: Matches(pod,
+    nil)), so a term selecting namespaces by labels alone never queues the pod here."""
     return bool(terms) and all(t.matches(pod) for t in terms)
 
 

@@ -147,7 +147,7 @@ def _greedy_finding(out: TextIO, solver: SchedulingSolver, outcome: Outcome, vol
     nodes = solver.problem.nodes
     deadline.enter("the default scheduler, one pod at a time", len(solver.problem.pending))
     result = greedy(nodes, solver.problem.pending, volumes=volumes.checks, deadline=deadline,
-                    reserve=volumes.reserve)
+                    reserve=volumes.reserve, namespaces=solver.problem.namespaces)
     if not result.pending:
         out.write("The default scheduler, one pod at a time, places every pod too.\n")
         return False
@@ -331,7 +331,8 @@ def _problem(loaded: _Loaded, drain: Sequence[str], remove: Sequence[str], deadl
     deadline.enter("creating the pods through the API server", loaded.count)
     desired = desired_pods(loaded.store, loaded.api, loaded.replicas, loaded.now, deadline)
     deadline.enter("the nodes' changes and the pods' volumes")
-    snapshot = Problem(build_node_infos(loaded.nodes, desired.bound), desired.pending, workloads=desired.workloads)
+    snapshot = Problem(build_node_infos(loaded.nodes, desired.bound), desired.pending, workloads=desired.workloads,
+                       namespaces=desired.namespaces)
     problem, lines = _changes(snapshot, drain, remove)
     asked = len(problem.pending)
     problem, left_out = _served_only(problem)

@@ -39,11 +39,11 @@ The records (`Problem`, `Encoding`, `Track`, `Domain`, `EncodingTooLarge`) are d
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.controllers.daemonset_util import target_node_name
-from kubeprop.model.scheduler.affinity import AffinityTerm
+from kubeprop.model.scheduler.affinity import AffinityTerm, NamespaceLabels, namespace_labels
 from kubeprop.model.scheduler.decide import NodeInfo, pod_key
 from kubeprop.model.scheduler.filters import find_untolerated_taint, host_ports
 from kubeprop.model.scheduler.framework import DEFAULT_PROFILE, filter_fns
@@ -169,10 +169,11 @@ def encode(problem: Problem, max_work: int | None = None, allowed: Sequence[froz
     _declare(enc)
     _placement(enc)
     _resources(enc)
-    required = [_required(p, anti=False) for p in problem.pending]
+    view = problem.namespace_view()
+    required = [_required(p, anti=False, merge=view) for p in problem.pending]
     in_series = ordered_pods(enc, required)
     shapes = _spread(enc, in_series)
-    _inter_pod(enc, required, in_series, shapes)
+    _inter_pod(enc, required, in_series, shapes, view)
     _ports(enc)
     _shared_claims(enc)
     return enc
@@ -377,11 +378,14 @@ def _owner(enc: Encoding, pod: Pod) -> str:
 # -- inter-pod (anti-)affinity ----------------------------------------------------------------
 
 
-def _required(pod: Pod, anti: bool) -> tuple[AffinityTerm, ...]:
+def _required(pod: Pod, anti: bool, merge: NamespaceLabels | None = None) -> tuple[AffinityTerm, ...]:
+    """The pod's required (anti-)affinity terms; with `merge`, as an incoming pod's, their
+    namespaceSelectors merged against that namespace view (`AffinityTerm.merged`)."""
     affinity = pod.spec.affinity
     spec = None if affinity is None else (affinity.pod_anti_affinity if anti else affinity.pod_affinity)
-    return tuple(AffinityTerm.of(pod, t) for t in spec.required_during_scheduling_ignored_during_execution) \
+    terms = tuple(AffinityTerm.of(pod, t) for t in spec.required_during_scheduling_ignored_during_execution) \
         if spec else ()
+    return terms if merge is None else tuple(t.merged(merge) for t in terms)
 
 
 def _in(enc: Encoding, i: int, nodes: list[int]) -> str:
@@ -389,13 +393,15 @@ def _in(enc: Encoding, i: int, nodes: list[int]) -> str:
 
 
 def _inter_pod(enc: Encoding, required: list[tuple[AffinityTerm, ...]], in_series: set[int],
-               shapes: list[tuple[object, ...]]) -> None:
+               shapes: list[tuple[object, ...]], view: NamespaceLabels) -> None:
     """Anti-affinity over the final placement (exact: `affinity_order`'s docstring); affinity too,
-    or in binding order for a pod in an affinity series."""
+    or in binding order for a pod in an affinity series. A pending pod's terms are merged against
+    the namespace view `view` and match other pods with no namespace labels; a bound pod's terms
+    match a pending pod with its namespace's labels (`kubeprop.model.scheduler.affinity`)."""
     for i, pod in enumerate(enc.problem.pending):
-        for t_index, term in enumerate(_required(pod, anti=True)):
+        for t_index, term in enumerate(_required(pod, anti=True, merge=view)):
             _anti_term(enc, i, t_index, term)
-        _existing_anti(enc, i, pod)
+        _existing_anti(enc, i, pod, namespace_labels(pod.metadata.namespace, view))
         if required[i]:
             _affinity(enc, i, pod, required[i], shapes if i in in_series else None)
 
@@ -417,16 +423,17 @@ def _anti_term(enc: Encoding, i: int, t_index: int, term: AffinityTerm) -> None:
             enc.lines.append(f"(assert (=> {lit} (not (and {mine} {theirs}))))")
 
 
-def _existing_anti(enc: Encoding, i: int, pod: Pod) -> None:
-    """Bound pods whose required anti-affinity terms match `pod` keep it out of their domains (the
-    explanation names them, their node and the term's topology key)."""
+def _existing_anti(enc: Encoding, i: int, pod: Pod, pod_ns: Mapping[str, str]) -> None:
+    """Bound pods whose required anti-affinity terms match `pod` (its namespace's labels `pod_ns`)
+    keep it out of their domains (the explanation names them, their node and the term's topology
+    key)."""
     blocked: set[int] = set()
     repelling: dict[str, None] = {}
     for ni in enc.problem.nodes:
         for other in ni.pods:
             for term in _required(other, anti=True):
                 value = ni.labels.get(term.topology_key)
-                if value is not None and term.matches(pod):
+                if value is not None and term.matches(pod, pod_ns):
                     nodes = topology_domains(enc, term.topology_key).get(value, [])
                     if any(j in enc.cand_sets[i] for j in nodes):
                         repelling[f"{pod_key(other)} on {ni.name} (topologyKey {term.topology_key})"] = None

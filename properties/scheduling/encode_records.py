@@ -14,6 +14,7 @@ import attrs
 
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.frozen import EMPTY, FrozenMap
+from kubeprop.model.scheduler.affinity import NamespaceLabels, implied_namespaces
 from kubeprop.model.scheduler.decide import NodeInfo
 from kubeprop.properties.scheduling.deadline import Deadline
 
@@ -59,6 +60,16 @@ class Problem:
     workloads: FrozenMap[str, str] = EMPTY
     shared_claims: tuple[SharedClaim, ...] = ()
     """The unbound WaitForFirstConsumer claims several pending pods share (`SharedClaim`)."""
+    namespaces: NamespaceLabels | None = None
+    """The namespaces' labels, as the scheduler's namespace lister holds them, that pod
+    (anti-)affinity namespaceSelectors read (`kubeprop.model.scheduler.affinity`); None: the
+    namespaces of the pods, labelled `kubernetes.io/metadata.name` only (`implied_namespaces`)."""
+
+    def namespace_view(self) -> NamespaceLabels:
+        """`namespaces`, or the view implied by the bound and pending pods."""
+        if self.namespaces is not None:
+            return self.namespaces
+        return implied_namespaces([*self.pending, *(p for ni in self.nodes for p in ni.pods)])
 
 
 @attrs.frozen

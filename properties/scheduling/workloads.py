@@ -49,7 +49,7 @@ from kubeprop.model.api.admission import DEFAULT_PLUGINS
 from kubeprop.model.api.apps import DaemonSet, Deployment, ReplicaSet, StatefulSet
 from kubeprop.model.api.batch import Job, is_indexed
 from kubeprop.model.api.batch_cronjob import CronJob
-from kubeprop.model.api.objects import ApiObject, Node, kind_info
+from kubeprop.model.api.objects import ApiObject, Namespace, Node, kind_info
 from kubeprop.model.api.pod import Pod
 from kubeprop.model.api.revisions import revision_name
 from kubeprop.model.api.server import ApiServerConfig, Request, handle
@@ -62,6 +62,7 @@ from kubeprop.model.controllers.podutil import CONTROLLER_MANAGER_USER, pod_temp
 from kubeprop.model.controllers.statefulset_pod import new_pod, start_ordinal
 from kubeprop.model.errors import InputError
 from kubeprop.model.frozen import FrozenMap
+from kubeprop.model.scheduler.affinity import NamespaceLabels
 from kubeprop.model.scheduler.decide import NodeInfo, SchedulerProfile, pod_key, pod_priority, schedule_one
 from kubeprop.model.scheduler.framework import VolumeCheck
 from kubeprop.properties.scheduling.deadline import Deadline
@@ -216,6 +217,8 @@ class Desired:
     refused: FrozenMap[str, str] = FrozenMap()
     workloads: FrozenMap[str, str] = FrozenMap()
     """By the UID of a Deployment's ReplicaSet, the Deployment (`Problem.workloads`)."""
+    namespaces: NamespaceLabels | None = None
+    """The stored namespaces' labels: the scheduler's namespace view (`Problem.namespaces`)."""
 
 
 def desired_pods(store: Store, api: ApiServerConfig, scale: Mapping[str, int] = FrozenMap(), now: int = 0,
@@ -259,7 +262,13 @@ def desired_pods(store: Store, api: ApiServerConfig, scale: Mapping[str, int] = 
     bare = _bare(store)
     bound = tuple(p for p in bare if p.spec.node_name)
     return Desired(bound, (*pending, *(p for p in bare if not p.spec.node_name)), FrozenMap(refused),
-                   FrozenMap(workloads))
+                   FrozenMap(workloads), stored_namespaces(store))
+
+
+def stored_namespaces(store: Store) -> NamespaceLabels:
+    """The labels of every stored Namespace, by name: what the scheduler's namespace informer holds
+    once synced (InterPodAffinity's namespace lister, `kubeprop.model.scheduler.affinity`)."""
+    return FrozenMap({n.metadata.name: n.metadata.labels for n in store.list("namespaces") if isinstance(n, Namespace)})
 
 
 @attrs.frozen
@@ -277,13 +286,16 @@ def _bind(nodes: Sequence[NodeInfo], pod: Pod, node: str) -> list[NodeInfo]:
 
 def greedy(nodes: Sequence[NodeInfo], pods: Iterable[Pod], profile: SchedulerProfile = SchedulerProfile(),
            volumes: Mapping[str, VolumeCheck] = FrozenMap(), deadline: Deadline | None = None,
-           reserve: Reserve | None = None) -> Greedy:
+           reserve: Reserve | None = None, namespaces: NamespaceLabels | None = None) -> Greedy:
     """Schedule `pods` one by one in queue order, each onto its first top-scoring node; `volumes`
     holds, by pod key, VolumeBinding's state for the pod's claims (`kubeprop.properties.scheduling.
     volumes`: the same verdicts the Z3 problem is given), which the cycle's PreFilter and Filter use,
     and `reserve` what a placed pod's Reserve makes of it for the next cycles (VolumeBinding's
     assume cache: `volumes.assumed`). With `deadline`, each pod counts as progress and BudgetSpent
-    ends the work once it has passed."""
+    ends the work once it has passed. `namespaces`: the namespace view namespaceSelectors read
+    (`Problem.namespaces`; None: the profile's)."""
+    if namespaces is not None:
+        profile = attrs.evolve(profile, namespace_labels=namespaces)
     order = sorted(pods, key=lambda p: (-pod_priority(p), p.metadata.creation_timestamp or 0, pod_key(p)))
     infos = list(nodes)
     placement: dict[str, str] = {}
